@@ -1,0 +1,39 @@
+/**
+ * Every NATS subject Rotor serves: `rotor.<service>.<verb>` (DESIGN §4). Each service
+ * subscribes in a queue group named after itself, so instances share the load. The request
+ * and reply messages of each subject are defined in `proto/rotor/v1/`.
+ */
+export const SUBJECTS = {
+  command: {
+    registerEndpoint: 'rotor.command.register-endpoint',
+    rotateSecret: 'rotor.command.rotate-secret',
+    revokePreviousSecret: 'rotor.command.revoke-previous-secret',
+    expirePreviousSecret: 'rotor.command.expire-previous-secret',
+    deleteEndpoint: 'rotor.command.delete-endpoint',
+  },
+  signer: {
+    sign: 'rotor.signer.sign',
+    signBatch: 'rotor.signer.sign-batch',
+  },
+  query: {
+    getEndpoint: 'rotor.query.get-endpoint',
+    listEndpoints: 'rotor.query.list-endpoints',
+    listKeys: 'rotor.query.list-keys',
+    getHistory: 'rotor.query.get-history',
+  },
+} as const;
+
+export type ServiceName = keyof typeof SUBJECTS | 'projector' | 'expiry' | 'gateway' | 'cli';
+
+/** Queue group of a service: one reply per request however many instances run. */
+export const queueGroupOf = (service: ServiceName): string => `rotor-${service}`;
+
+/** JetStream KV buckets the projector writes and the others watch. */
+export const BUCKETS = {
+  /** endpointId -> KeyRingView: sealed keys and the wrapped data key, for the signer. */
+  keyRing: 'rotor_key_ring',
+  /** endpointId -> EndpointView: for the query service and the expiry scheduler. */
+  endpoints: 'rotor_endpoints',
+  /** idempotency key records of the gateway, sealed, 24 h TTL. */
+  idempotency: 'rotor_idempotency',
+} as const;

@@ -1,0 +1,71 @@
+import type { SealedKey } from './key';
+
+/**
+ * The events of a webhook endpoint (DESIGN §1). Each has a literal `type`; the schema
+ * version of each lives in `EVENT_VERSIONS` and older shapes are upcast on read
+ * (`upcasting.ts`), so the rest of the code only ever sees the current shape.
+ */
+export type ExpiryReason = 'grace_period_elapsed' | 'revoked' | 'superseded';
+
+export interface EndpointRegistered {
+  readonly type: 'EndpointRegistered';
+  readonly data: {
+    readonly endpointId: string;
+    readonly tenantId: string;
+    readonly url?: string;
+    readonly description?: string;
+    readonly key: SealedKey;
+  };
+}
+
+export interface SecretRotated {
+  readonly type: 'SecretRotated';
+  readonly data: {
+    readonly endpointId: string;
+    readonly key: SealedKey;
+    readonly previousKeyId: string;
+    /** RFC 3339: the previous key signs while `now < previousKeyExpiresAt`. */
+    readonly previousKeyExpiresAt: string;
+    readonly gracePeriodSeconds: number;
+  };
+}
+
+export interface PreviousSecretExpired {
+  readonly type: 'PreviousSecretExpired';
+  readonly data: {
+    readonly endpointId: string;
+    readonly keyId: string;
+    /** RFC 3339: when the key stopped being valid (not when this event was written). */
+    readonly expiredAt: string;
+    readonly reason: ExpiryReason;
+  };
+}
+
+export interface EndpointDeleted {
+  readonly type: 'EndpointDeleted';
+  readonly data: { readonly endpointId: string };
+}
+
+export type EndpointEvent = EndpointRegistered | SecretRotated | PreviousSecretExpired | EndpointDeleted;
+export type EndpointEventType = EndpointEvent['type'];
+
+/** The current schema version of each event type: what `decide` writes. */
+export const EVENT_VERSIONS: { readonly [T in EndpointEventType]: number } = {
+  EndpointRegistered: 1,
+  SecretRotated: 1,
+  PreviousSecretExpired: 1,
+  EndpointDeleted: 1,
+};
+
+export const ENDPOINT_EVENT_TYPES = Object.keys(EVENT_VERSIONS) as EndpointEventType[];
+
+export const isEndpointEventType = (type: string): type is EndpointEventType =>
+  Object.prototype.hasOwnProperty.call(EVENT_VERSIONS, type);
+
+/** Who did it and why: written by the edge into every event's metadata (DESIGN §1). */
+export interface CommandMetadata {
+  /** API key id, or the name of the internal service that sent the command. */
+  readonly actor: string;
+  readonly requestId: string;
+  readonly idempotencyKey?: string;
+}

@@ -1,0 +1,78 @@
+import type { EndpointEvent } from './events';
+
+/** What `decide` needs to know about an endpoint, folded from its events. */
+export interface KeyInUse {
+  readonly keyId: string;
+  readonly createdAt: string;
+}
+
+export interface PreviousKey extends KeyInUse {
+  /** RFC 3339: valid for signing while `now < expiresAt`. */
+  readonly expiresAt: string;
+}
+
+export type EndpointState =
+  | { readonly status: 'unregistered' }
+  | {
+      readonly status: 'active';
+      readonly endpointId: string;
+      readonly tenantId: string;
+      readonly current: KeyInUse;
+      /** Present while an overlap is open (no `PreviousSecretExpired` yet). */
+      readonly previous?: PreviousKey;
+      /** Every key id the endpoint ever had: a new key must not reuse one. */
+      readonly keyIds: readonly string[];
+    }
+  | { readonly status: 'deleted'; readonly endpointId: string; readonly tenantId: string };
+
+export type ActiveEndpoint = Extract<EndpointState, { status: 'active' }>;
+
+export const initialState = (): EndpointState => ({ status: 'unregistered' });
+
+/**
+ * Folds one event into the state. Total: an event that does not apply to the state it
+ * meets (which a valid stream never contains) leaves the state as it is.
+ */
+export const evolve = (state: EndpointState, event: EndpointEvent): EndpointState => {
+  switch (event.type) {
+    case 'EndpointRegistered': {
+      if (state.status !== 'unregistered') return state;
+      const { endpointId, tenantId, key } = event.data;
+      return {
+        status: 'active',
+        endpointId,
+        tenantId,
+        current: { keyId: key.keyId, createdAt: key.createdAt },
+        keyIds: [key.keyId],
+      };
+    }
+    case 'SecretRotated': {
+      if (state.status !== 'active') return state;
+      const { key, previousKeyExpiresAt } = event.data;
+      return {
+        ...state,
+        current: { keyId: key.keyId, createdAt: key.createdAt },
+        previous: { ...state.current, expiresAt: previousKeyExpiresAt },
+        keyIds: [...state.keyIds, key.keyId],
+      };
+    }
+    case 'PreviousSecretExpired': {
+      if (state.status !== 'active' || state.previous?.keyId !== event.data.keyId) return state;
+      const { previous: _expired, ...rest } = state;
+      return rest;
+    }
+    case 'EndpointDeleted': {
+      if (state.status !== 'active') return state;
+      return { status: 'deleted', endpointId: state.endpointId, tenantId: state.tenantId };
+    }
+    default:
+      return assertNever(event);
+  }
+};
+
+export const fold = (events: readonly EndpointEvent[], from = initialState()): EndpointState =>
+  events.reduce(evolve, from);
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,118 @@
+/**
+ * The event store port (DESIGN §3). Adapters: `sqlite/` (embedded default) and `esdb/`
+ * (EventStoreDB). Every adapter passes the one contract suite in `testing/`.
+ */
+
+/** Revisions are 0-based per stream: the first event of a stream is revision 0. */
+export type ExpectedRevision = 'no_stream' | number;
+
+export interface EventToAppend {
+  readonly type: string;
+  /** Schema version of `data` (see the domain's upcasters). */
+  readonly version: number;
+  readonly data: unknown;
+  /** actor, requestId, idempotencyKey?, occurredAt, prevHash, hash (DESIGN §1, §6). */
+  readonly metadata: EventMetadata;
+}
+
+export interface EventMetadata {
+  readonly actor: string;
+  readonly requestId: string;
+  readonly idempotencyKey?: string;
+  /** RFC 3339. */
+  readonly occurredAt: string;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly [extra: string]: unknown;
+}
+
+/**
+ * A position in the global feed, opaque outside the adapter that made it: a string, so it
+ * can be stored as a checkpoint anywhere. Feed a position back to `readAll`/`subscribeAll`
+ * to continue strictly after it.
+ */
+export type GlobalPosition = string;
+export const START: GlobalPosition = 'start';
+
+export interface RecordedEvent {
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: GlobalPosition;
+  readonly type: string;
+  readonly version: number;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+  /** RFC 3339, as stamped by the store. */
+  readonly recordedAt: string;
+}
+
+export interface AppendResult {
+  /** The revision of the last event written. */
+  readonly nextExpectedRevision: number;
+  readonly position: GlobalPosition;
+}
+
+/** Only streams whose name starts with one of these prefixes (e.g. `webhookEndpoint-`). */
+export interface StreamFilter {
+  readonly streamPrefixes: readonly string[];
+}
+
+export interface Subscription {
+  /** Resolves once the subscription has stopped and its handler is no longer running. */
+  close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  readonly filter?: StreamFilter;
+  /**
+   * Called once per event, in global order, strictly after `from`. The next event is not
+   * delivered until the returned promise settles; a rejection stops the subscription and
+   * is reported to `onError`.
+   */
+  readonly onEvent: (event: RecordedEvent) => Promise<void> | void;
+  /** Called once when the subscription has delivered every event that existed when it started. */
+  readonly onCaughtUp?: () => void;
+  readonly onError?: (error: Error) => void;
+}
+
+export interface EventStore {
+  /**
+   * Appends atomically: all of `events` or none. Throws `WrongExpectedRevisionError`
+   * when the stream is not at `expected` ('no_stream': the stream must not exist).
+   */
+  append(
+    stream: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult>;
+  /** The whole stream in revision order; [] when it does not exist. */
+  read(stream: string): Promise<RecordedEvent[]>;
+  /** The global feed strictly after `from`, in order, ending at the current end. */
+  readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent>;
+  /** Catch-up subscription: everything after `from`, then live events, each exactly once. */
+  subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription;
+  /**
+   * Removes a stream for good (crypto-shredding of data keys). Other streams, and the
+   * global positions of their events, are unaffected.
+   */
+  deleteStream(stream: string): Promise<void>;
+  /** True when the store answers: for health checks. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  readonly code = 'wrong_expected_revision';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: ExpectedRevision,
+  ) {
+    super(`stream ${stream}: expected revision ${expected}, found ${actual}`);
+  }
+}
+
+/** The store did not answer in time, or refused: the caller may retry later. */
+export class EventStoreUnavailableError extends Error {
+  readonly code = 'event_store_unavailable';
+}
