@@ -49,11 +49,7 @@ export interface DeleteEndpoint {
 }
 
 export type EndpointCommand =
-  | RegisterEndpoint
-  | RotateSecret
-  | RevokePreviousSecret
-  | ExpirePreviousSecret
-  | DeleteEndpoint;
+  RegisterEndpoint | RotateSecret | RevokePreviousSecret | ExpirePreviousSecret | DeleteEndpoint;
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 3600;
 export const MAX_GRACE_PERIOD_SECONDS = 86400;

@@ -22,5 +22,4 @@ export class DomainError {
   ) {}
 }
 
-export const isDomainError = (value: unknown): value is DomainError =>
-  value instanceof DomainError;
+export const isDomainError = (value: unknown): value is DomainError => value instanceof DomainError;

@@ -46,7 +46,8 @@ export interface EndpointDeleted {
   readonly data: { readonly endpointId: string };
 }
 
-export type EndpointEvent = EndpointRegistered | SecretRotated | PreviousSecretExpired | EndpointDeleted;
+export type EndpointEvent =
+  EndpointRegistered | SecretRotated | PreviousSecretExpired | EndpointDeleted;
 export type EndpointEventType = EndpointEvent['type'];
 
 /** The current schema version of each event type: what `decide` writes. */

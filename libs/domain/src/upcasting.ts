@@ -37,7 +37,10 @@ const UPCASTERS: Record<string, Record<number, Upcaster>> = {
 };
 
 export class UnknownEventError extends Error {
-  constructor(readonly eventType: string, readonly version: number) {
+  constructor(
+    readonly eventType: string,
+    readonly version: number,
+  ) {
     super(`cannot read event ${eventType} v${version}`);
   }
 }

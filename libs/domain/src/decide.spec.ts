@@ -1,0 +1,248 @@
+import {
+  ENDPOINT,
+  T0,
+  TENANT,
+  at,
+  expired,
+  given,
+  key,
+  registered,
+  rotated,
+} from '../test/given-when-then';
+import type { EndpointCommand } from './commands';
+
+const rotate = (
+  n: number,
+  now: Date,
+  options: { expireCurrentIn?: number; force?: boolean } = {},
+): EndpointCommand => ({
+  type: 'RotateSecret',
+  data: { endpointId: ENDPOINT, key: key(n, now), ...options },
+  now,
+});
+const revoke = (now: Date): EndpointCommand => ({
+  type: 'RevokePreviousSecret',
+  data: { endpointId: ENDPOINT },
+  now,
+});
+const expire = (keyId: string, now: Date): EndpointCommand => ({
+  type: 'ExpirePreviousSecret',
+  data: { endpointId: ENDPOINT, keyId },
+  now,
+});
+const remove = (now: Date): EndpointCommand => ({
+  type: 'DeleteEndpoint',
+  data: { endpointId: ENDPOINT },
+  now,
+});
+
+describe('RegisterEndpoint', () => {
+  const register = (overrides: Partial<{ endpointId: string; tenantId: string }> = {}) =>
+    ({
+      type: 'RegisterEndpoint',
+      data: {
+        endpointId: ENDPOINT,
+        tenantId: TENANT,
+        url: 'https://example.com/hook',
+        key: key(1),
+        ...overrides,
+      },
+      now: T0,
+    }) as EndpointCommand;
+
+  it('given nothing, when registering, then the endpoint is registered with its first key', () => {
+    given().when(register()).then(registered());
+  });
+
+  it('given a registered endpoint, when registering it again, then endpoint_already_exists', () => {
+    given(registered()).when(register()).thenFails('endpoint_already_exists');
+  });
+
+  it('given a deleted endpoint, when registering the same id, then endpoint_already_exists', () => {
+    given(registered(), { type: 'EndpointDeleted', data: { endpointId: ENDPOINT } })
+      .when(register())
+      .thenFails('endpoint_already_exists');
+  });
+
+  it('rejects a malformed endpoint id', () => {
+    given()
+      .when(register({ endpointId: 'we_NOT-HEX' }))
+      .thenFails('invalid_command', 'endpointId');
+  });
+
+  it('rejects a malformed tenant id', () => {
+    given()
+      .when(register({ tenantId: 'Not A Tenant' }))
+      .thenFails('invalid_command', 'tenantId');
+  });
+
+  it('rejects a key with a malformed id', () => {
+    const command = register();
+    const bad = { ...command, data: { ...command.data, key: { ...key(1), keyId: 'k1' } } };
+    given()
+      .when(bad as EndpointCommand)
+      .thenFails('invalid_command', 'key');
+  });
+});
+
+describe('RotateSecret', () => {
+  const k1 = key(1).keyId;
+  const k2 = key(2).keyId;
+
+  it('given an endpoint, when rotating with no grace period given, then the old key stays valid for 3600 s', () => {
+    given(registered())
+      .when(rotate(2, at(10)))
+      .then(rotated(key(2, at(10)), k1, at(10 + 3600), 3600));
+  });
+
+  it('given an endpoint, when rotating with a 2 s grace, then the old key expires 2 s later', () => {
+    given(registered())
+      .when(rotate(2, at(10), { expireCurrentIn: 2 }))
+      .then(rotated(key(2, at(10)), k1, at(12), 2));
+  });
+
+  it('given an endpoint, when rotating with grace 0, then the old key expires in the same append', () => {
+    given(registered())
+      .when(rotate(2, at(10), { expireCurrentIn: 0 }))
+      .then(rotated(key(2, at(10)), k1, at(10), 0), expired(k1, at(10), 'grace_period_elapsed'));
+  });
+
+  it.each([-1, 86401, 1.5, Number.NaN])('rejects a grace period of %p', (grace) => {
+    given(registered())
+      .when(rotate(2, at(10), { expireCurrentIn: grace }))
+      .thenFails('invalid_grace_period', 'expireCurrentIn');
+  });
+
+  it('accepts the upper bound of 86400 s', () => {
+    given(registered())
+      .when(rotate(2, at(10), { expireCurrentIn: 86400 }))
+      .then(rotated(key(2, at(10)), k1, at(10 + 86400), 86400));
+  });
+
+  it('given an open overlap, when rotating, then rotation_in_progress', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90))
+      .when(rotate(3, at(50)))
+      .thenFails('rotation_in_progress');
+  });
+
+  it('given an open overlap, when rotating with force, then the older key is superseded first', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90))
+      .when(rotate(3, at(50), { force: true, expireCurrentIn: 60 }))
+      .then(expired(k1, at(50), 'superseded'), rotated(key(3, at(50)), k2, at(110), 60));
+  });
+
+  it('given an overlap whose grace ended but was not recorded, when rotating, then its expiry is recorded first', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90))
+      .when(rotate(3, at(100), { expireCurrentIn: 60 }))
+      .then(
+        expired(k1, at(100), 'grace_period_elapsed'),
+        rotated(key(3, at(100)), k2, at(160), 60),
+      );
+  });
+
+  it('given a closed overlap, when rotating, then it rotates', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90), expired(k1, at(20), 'revoked'))
+      .when(rotate(3, at(30), { expireCurrentIn: 5 }))
+      .then(rotated(key(3, at(30)), k2, at(35), 5));
+  });
+
+  it('refuses to reuse a key id the endpoint already had', () => {
+    given(
+      registered(),
+      rotated(key(2, at(10)), k1, at(10), 0),
+      expired(k1, at(10), 'grace_period_elapsed'),
+    )
+      .when(rotate(1, at(20)))
+      .thenFails('duplicate_key_id');
+  });
+
+  it('given no endpoint, when rotating, then endpoint_not_found', () => {
+    given()
+      .when(rotate(2, at(10)))
+      .thenFails('endpoint_not_found');
+  });
+});
+
+describe('RevokePreviousSecret', () => {
+  const k1 = key(1).keyId;
+
+  it('given an open overlap, when revoking, then the previous key expires now', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90))
+      .when(revoke(at(20)))
+      .then(expired(k1, at(20), 'revoked'));
+  });
+
+  it('given no overlap, when revoking, then nothing happens (a retried revoke is harmless)', () => {
+    given(registered())
+      .when(revoke(at(20)))
+      .then();
+  });
+
+  it('given an overlap past its end, when revoking, then the elapsed grace is recorded', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90))
+      .when(revoke(at(200)))
+      .then(expired(k1, at(100), 'grace_period_elapsed'));
+  });
+
+  it('given a deleted endpoint, when revoking, then endpoint_not_found', () => {
+    given(registered(), { type: 'EndpointDeleted', data: { endpointId: ENDPOINT } })
+      .when(revoke(at(20)))
+      .thenFails('endpoint_not_found');
+  });
+});
+
+describe('ExpirePreviousSecret', () => {
+  const k1 = key(1).keyId;
+
+  it('given an open overlap that is due, when expiring, then the key expires at its scheduled time', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90))
+      .when(expire(k1, at(100.4)))
+      .then(expired(k1, at(100), 'grace_period_elapsed'));
+  });
+
+  it('given an overlap that is not yet due, when expiring, then expiry_not_due', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90))
+      .when(expire(k1, at(99)))
+      .thenFails('expiry_not_due');
+  });
+
+  it('given a key already expired, when expiring it again, then nothing happens', () => {
+    given(
+      registered(),
+      rotated(key(2, at(10)), k1, at(100), 90),
+      expired(k1, at(100), 'grace_period_elapsed'),
+    )
+      .when(expire(k1, at(101)))
+      .then();
+  });
+
+  it('given a revoked key, when the scheduler expires it late, then nothing happens', () => {
+    given(registered(), rotated(key(2, at(10)), k1, at(100), 90), expired(k1, at(20), 'revoked'))
+      .when(expire(k1, at(100)))
+      .then();
+  });
+});
+
+describe('DeleteEndpoint', () => {
+  it('given an endpoint, when deleting, then it is deleted', () => {
+    given(registered())
+      .when(remove(at(5)))
+      .then({ type: 'EndpointDeleted', data: { endpointId: ENDPOINT } });
+  });
+
+  it('given a deleted endpoint, when sending any command, then endpoint_not_found', () => {
+    const deleted = [
+      registered(),
+      { type: 'EndpointDeleted', data: { endpointId: ENDPOINT } },
+    ] as const;
+    given(...deleted)
+      .when(remove(at(6)))
+      .thenFails('endpoint_not_found');
+    given(...deleted)
+      .when(rotate(2, at(6)))
+      .thenFails('endpoint_not_found');
+    given(...deleted)
+      .when(expire(key(1).keyId, at(6)))
+      .thenFails('endpoint_not_found');
+  });
+});

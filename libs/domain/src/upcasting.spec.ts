@@ -1,0 +1,50 @@
+import { ENDPOINT, key } from '../test/given-when-then';
+import { EVENT_VERSIONS } from './events';
+import { UnknownEventError, upcast } from './upcasting';
+
+describe('upcasting stored events', () => {
+  it('given a SecretRotated v0 (expiresAt, no grace), when read, then it is the current shape', () => {
+    const k = key(2, new Date('2026-01-01T00:00:00.000Z'));
+    const stored = {
+      type: 'SecretRotated',
+      version: 0,
+      data: {
+        endpointId: ENDPOINT,
+        key: k,
+        previousKeyId: key(1).keyId,
+        expiresAt: '2026-01-01T01:00:00.000Z',
+      },
+    };
+
+    expect(upcast(stored)).toEqual({
+      type: 'SecretRotated',
+      data: {
+        endpointId: ENDPOINT,
+        key: k,
+        previousKeyId: key(1).keyId,
+        previousKeyExpiresAt: '2026-01-01T01:00:00.000Z',
+        gracePeriodSeconds: 3600,
+      },
+    });
+  });
+
+  it('reads a current-version event as it is', () => {
+    const data = { endpointId: ENDPOINT };
+    expect(
+      upcast({ type: 'EndpointDeleted', version: EVENT_VERSIONS.EndpointDeleted, data }),
+    ).toEqual({
+      type: 'EndpointDeleted',
+      data,
+    });
+  });
+
+  it('refuses an unknown type, a version from the future, and a version with no upcaster', () => {
+    expect(() => upcast({ type: 'Nope', version: 1, data: {} })).toThrow(UnknownEventError);
+    expect(() => upcast({ type: 'EndpointDeleted', version: 2, data: {} })).toThrow(
+      UnknownEventError,
+    );
+    expect(() => upcast({ type: 'EndpointDeleted', version: 0, data: {} })).toThrow(
+      UnknownEventError,
+    );
+  });
+});
