@@ -1,0 +1,91 @@
+import type { EndpointEvent } from '@rotor/domain';
+import type { EndpointView, KeyView } from './views';
+
+/** Where an event sits in its stream: the projection's idempotency guard. */
+export interface EventPosition {
+  readonly revision: number;
+  /** RFC 3339: from the event's metadata. */
+  readonly occurredAt: string;
+}
+
+/**
+ * Applies one endpoint event to its view. Pure and idempotent: an event at or below the
+ * view's version is ignored, so replaying a feed twice leaves the same view.
+ */
+export const applyToEndpointView = (
+  view: EndpointView | undefined,
+  event: EndpointEvent,
+  at: EventPosition,
+): EndpointView | undefined => {
+  if (view && at.revision <= view.version) return view;
+  switch (event.type) {
+    case 'EndpointRegistered': {
+      const { endpointId, tenantId, url, description, key } = event.data;
+      return {
+        id: endpointId,
+        tenantId,
+        ...(url === undefined ? {} : { url }),
+        ...(description === undefined ? {} : { description }),
+        status: 'active',
+        createdAt: at.occurredAt,
+        updatedAt: at.occurredAt,
+        keys: [
+          {
+            keyId: key.keyId,
+            status: 'current',
+            createdAt: key.createdAt,
+            hint: key.hint,
+            fingerprint: key.fingerprint,
+          },
+        ],
+        version: at.revision,
+      };
+    }
+    case 'SecretRotated': {
+      if (!view) return view;
+      const { key, previousKeyId, previousKeyExpiresAt } = event.data;
+      const demoted = view.keys.map((k): KeyView =>
+        k.keyId === previousKeyId
+          ? { ...k, status: 'previous', expiresAt: previousKeyExpiresAt }
+          : k,
+      );
+      const fresh: KeyView = {
+        keyId: key.keyId,
+        status: 'current',
+        createdAt: key.createdAt,
+        hint: key.hint,
+        fingerprint: key.fingerprint,
+      };
+      return { ...view, keys: [fresh, ...demoted], updatedAt: at.occurredAt, version: at.revision };
+    }
+    case 'PreviousSecretExpired': {
+      if (!view) return view;
+      const { keyId, expiredAt, reason } = event.data;
+      const keys = view.keys.map((k): KeyView =>
+        k.keyId === keyId ? { ...k, status: 'expired', expiredAt, expiryReason: reason } : k,
+      );
+      return { ...view, keys, updatedAt: at.occurredAt, version: at.revision };
+    }
+    case 'EndpointDeleted': {
+      if (!view) return view;
+      // The keys were crypto-shredded: they are all expired, for good.
+      const keys = view.keys.map((k): KeyView =>
+        k.status === 'expired'
+          ? k
+          : { ...k, status: 'expired', expiredAt: at.occurredAt, expiryReason: 'deleted' },
+      );
+      return { ...view, status: 'deleted', keys, updatedAt: at.occurredAt, version: at.revision };
+    }
+  }
+};
+
+/**
+ * The status a reader should show at `now`: a previous key whose grace period has ended
+ * is expired even before the scheduler's `PreviousSecretExpired` arrives.
+ */
+export const effectiveKeyStatus = (key: KeyView, now: Date): KeyView['status'] =>
+  key.status === 'previous' &&
+  key.expiresAt !== undefined &&
+  Date.parse(key.expiresAt) <= now.getTime()
+    ? 'expired'
+    : key.status;

@@ -1,0 +1,3 @@
+export * from './endpoint-view';
+export * from './key-ring-view';
+export * from './views';

@@ -1,0 +1,138 @@
+import type { EndpointEvent } from '@rotor/domain';
+import { applyToEndpointView, effectiveKeyStatus } from './endpoint-view';
+import {
+  applyDataKeyToKeyRing,
+  applyToKeyRing,
+  emptyKeyRing,
+  publishableKeyRing,
+  signingKeysAt,
+} from './key-ring-view';
+import type { EndpointView } from './views';
+
+const ID = 'we_550e8400e29b41d4a716446655440000';
+const sealed = (n: number, createdAt: string) => ({
+  keyId: `key_01J${String(n).padStart(23, '0')}`,
+  algorithm: 'hmac-sha256' as const,
+  ciphertext: `c${n}`,
+  kekId: 'kek',
+  hint: `whsec_…000${n}`,
+  fingerprint: `f${n}`,
+  createdAt,
+});
+const history: EndpointEvent[] = [
+  {
+    type: 'EndpointRegistered',
+    data: {
+      endpointId: ID,
+      tenantId: 'acme',
+      url: 'https://x.test',
+      key: sealed(1, '2026-01-01T00:00:00.000Z'),
+    },
+  },
+  {
+    type: 'SecretRotated',
+    data: {
+      endpointId: ID,
+      key: sealed(2, '2026-01-01T00:01:00.000Z'),
+      previousKeyId: sealed(1, '').keyId,
+      previousKeyExpiresAt: '2026-01-01T01:01:00.000Z',
+      gracePeriodSeconds: 3600,
+    },
+  },
+  {
+    type: 'PreviousSecretExpired',
+    data: {
+      endpointId: ID,
+      keyId: sealed(1, '').keyId,
+      expiredAt: '2026-01-01T00:02:00.000Z',
+      reason: 'revoked',
+    },
+  },
+];
+const at = (revision: number) => ({ revision, occurredAt: `2026-01-01T00:0${revision}:00.000Z` });
+
+const project = (events: EndpointEvent[], revisions: number[]) =>
+  events.reduce<EndpointView | undefined>(
+    (view, e, i) => applyToEndpointView(view, e, at(revisions[i])),
+    undefined,
+  );
+
+describe('endpoint view', () => {
+  it('given a rotation and a revoke, then it lists both keys newest first with their statuses', () => {
+    const view = project(history, [0, 1, 2])!;
+    expect(view.keys.map((k) => [k.keyId.slice(-1), k.status, k.expiryReason])).toEqual([
+      ['2', 'current', undefined],
+      ['1', 'expired', 'revoked'],
+    ]);
+    expect(view).toMatchObject({
+      id: ID,
+      tenantId: 'acme',
+      status: 'active',
+      version: 2,
+      createdAt: at(0).occurredAt,
+    });
+  });
+
+  it('given the same events replayed twice, then the view is the same', () => {
+    const once = project(history, [0, 1, 2]);
+    const twice = project([...history, ...history], [0, 1, 2, 0, 1, 2]);
+    expect(twice).toEqual(once);
+  });
+
+  it('shows a previous key past its grace period as expired before the scheduler says so', () => {
+    const view = project(history.slice(0, 2), [0, 1])!;
+    const previous = view.keys[1];
+    expect(effectiveKeyStatus(previous, new Date('2026-01-01T01:00:59.999Z'))).toBe('previous');
+    expect(effectiveKeyStatus(previous, new Date('2026-01-01T01:01:00.000Z'))).toBe('expired');
+  });
+
+  it('given a deletion, then every key is expired and the endpoint is deleted', () => {
+    const view = project(
+      [...history.slice(0, 2), { type: 'EndpointDeleted', data: { endpointId: ID } }],
+      [0, 1, 2],
+    )!;
+    expect(view.status).toBe('deleted');
+    expect(view.keys.every((k) => k.status === 'expired')).toBe(true);
+  });
+});
+
+describe('key ring view', () => {
+  const build = (events: EndpointEvent[]) =>
+    events.reduce(
+      (d, e, i) => applyToKeyRing(d, e, i),
+      applyDataKeyToKeyRing(emptyKeyRing(ID), { kekId: 'k', wrappedKey: 'w' }, 0),
+    );
+
+  it('is not published until both the data key and the first key are known', () => {
+    expect(publishableKeyRing(emptyKeyRing(ID))).toBeUndefined();
+    expect(publishableKeyRing(applyToKeyRing(emptyKeyRing(ID), history[0], 0))).toBeUndefined();
+    expect(publishableKeyRing(build(history.slice(0, 1)))).toMatchObject({
+      tenantId: 'acme',
+      keys: [{ ciphertext: 'c1' }],
+    });
+  });
+
+  it('keeps the previous key with its expiry during an overlap, and signs with it only before then', () => {
+    const view = publishableKeyRing(build(history.slice(0, 2)))!;
+    expect(view.keys.map((k) => k.ciphertext)).toEqual(['c2', 'c1']);
+    expect(signingKeysAt(view, Date.parse('2026-01-01T01:00:59.999Z'))).toHaveLength(2);
+    expect(signingKeysAt(view, Date.parse('2026-01-01T01:01:00.000Z'))).toHaveLength(1);
+  });
+
+  it('drops an expired key, ignores replays, and unpublishes a deleted endpoint', () => {
+    const draft = build(history);
+    expect(publishableKeyRing(draft)!.keys.map((k) => k.ciphertext)).toEqual(['c2']);
+    expect(applyToKeyRing(draft, history[0], 0)).toBe(draft);
+    expect(
+      publishableKeyRing(
+        applyToKeyRing(draft, { type: 'EndpointDeleted', data: { endpointId: ID } }, 3),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('takes a re-wrapped data key, but not an older one replayed', () => {
+    const draft = applyDataKeyToKeyRing(build(history), { kekId: 'k2', wrappedKey: 'w2' }, 1);
+    expect(publishableKeyRing(draft)!.dataKey).toEqual({ kekId: 'k2', wrappedKey: 'w2' });
+    expect(applyDataKeyToKeyRing(draft, { kekId: 'k', wrappedKey: 'w' }, 0)).toBe(draft);
+  });
+});
