@@ -1,0 +1,120 @@
+import { isAbsolute, join } from 'node:path';
+
+/**
+ * Every setting Rotor reads, from environment variables, validated once at start. A bad
+ * value stops the process with one message naming every problem, never halfway through.
+ * The README's configuration table lists the same variables.
+ */
+export type EventStoreKind = 'sqlite' | 'esdb';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface RotorConfig {
+  readonly natsUrl: string;
+  readonly eventStore: EventStoreKind;
+  readonly dataDir: string;
+  readonly sqlitePath: string;
+  readonly esdbConnectionString?: string;
+  /** JSON text of the KEK ring, from ROTOR_KEK_RING or the file ROTOR_KEK_RING_FILE. */
+  readonly kekRing: { readonly text?: string; readonly file?: string };
+  readonly logLevel: LogLevel;
+  readonly port: number;
+  readonly natsRequestTimeoutMs: number;
+  readonly rateLimit: { readonly perMinute: number; readonly burst: number };
+  readonly maxBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export const CONFIG_DEFAULTS = {
+  NATS_URL: 'nats://127.0.0.1:4222',
+  EVENT_STORE: 'sqlite',
+  ROTOR_DATA_DIR: './data',
+  LOG_LEVEL: 'info',
+  PORT: '3000',
+  NATS_REQUEST_TIMEOUT_MS: '5000',
+  RATE_LIMIT_PER_MINUTE: '600',
+  RATE_LIMIT_BURST: '100',
+  MAX_BODY_BYTES: '1048576',
+} as const;
+
+export const loadConfig = (env: Env = process.env): RotorConfig => {
+  const problems: string[] = [];
+  const get = (name: keyof typeof CONFIG_DEFAULTS) => {
+    const value = env[name];
+    return value === undefined || value === '' ? CONFIG_DEFAULTS[name] : value;
+  };
+  const integer = (name: keyof typeof CONFIG_DEFAULTS, min: number, max: number) => {
+    const text = get(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
+      return Number(CONFIG_DEFAULTS[name]);
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(
+    name: keyof typeof CONFIG_DEFAULTS,
+    allowed: readonly T[],
+  ): T => {
+    const value = get(name) as T;
+    if (!allowed.includes(value)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return CONFIG_DEFAULTS[name] as T;
+    }
+    return value;
+  };
+
+  const natsUrl = get('NATS_URL');
+  if (!/^(nats|tls|wss?):\/\/[^\s]+$/.test(natsUrl))
+    problems.push(`NATS_URL must look like nats://host:port (got "${natsUrl}")`);
+  const eventStore = oneOf<EventStoreKind>('EVENT_STORE', ['sqlite', 'esdb']);
+  const dataDir = get('ROTOR_DATA_DIR');
+  const sqlitePath = env.SQLITE_PATH || join(dataDir, 'rotor.sqlite');
+  const esdbConnectionString = env.ESDB_CONNECTION_STRING || undefined;
+  if (eventStore === 'esdb' && !esdbConnectionString)
+    problems.push('ESDB_CONNECTION_STRING is required when EVENT_STORE=esdb');
+  if (esdbConnectionString && !/^esdb(\+discover)?:\/\//.test(esdbConnectionString))
+    problems.push('ESDB_CONNECTION_STRING must start with esdb:// or esdb+discover://');
+  if (env.ROTOR_KEK_RING && env.ROTOR_KEK_RING_FILE)
+    problems.push('set ROTOR_KEK_RING or ROTOR_KEK_RING_FILE, not both');
+  if (
+    env.ROTOR_KEK_RING_FILE &&
+    !isAbsolute(env.ROTOR_KEK_RING_FILE) &&
+    !env.ROTOR_KEK_RING_FILE.startsWith('.')
+  )
+    problems.push('ROTOR_KEK_RING_FILE must be a path (absolute, or relative starting with ./)');
+
+  const config: RotorConfig = {
+    natsUrl,
+    eventStore,
+    dataDir,
+    sqlitePath,
+    esdbConnectionString,
+    kekRing: { text: env.ROTOR_KEK_RING || undefined, file: env.ROTOR_KEK_RING_FILE || undefined },
+    logLevel: oneOf<LogLevel>('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),
+    port: integer('PORT', 1, 65535),
+    natsRequestTimeoutMs: integer('NATS_REQUEST_TIMEOUT_MS', 100, 120_000),
+    rateLimit: {
+      perMinute: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000),
+      burst: integer('RATE_LIMIT_BURST', 1, 1_000_000),
+    },
+    maxBodyBytes: integer('MAX_BODY_BYTES', 1024, 16 * 1024 * 1024),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+};
+
+/** The variables a service reads: documented in the README and checked against docker-compose. */
+export const CONFIG_VARIABLES = [
+  ...Object.keys(CONFIG_DEFAULTS),
+  'SQLITE_PATH',
+  'ESDB_CONNECTION_STRING',
+  'ROTOR_KEK_RING',
+  'ROTOR_KEK_RING_FILE',
+] as const;
