@@ -78,7 +78,11 @@ export interface SubscribeOptions {
 export interface EventStore {
   /**
    * Appends atomically: all of `events` or none. Throws `WrongExpectedRevisionError`
-   * when the stream is not at `expected` ('no_stream': the stream must not exist).
+   * when the stream is not at `expected` ('no_stream': the stream must not exist),
+   * `StreamDeletedError` when it was deleted, a `TypeError` when an event cannot be stored
+   * as JSON, and a `RangeError` for an empty batch (there is nothing to check it against).
+   * On EventStoreDB the returned position may point at the batch's first event rather
+   * than its last: wait for "at least this position", do not resume strictly after it.
    */
   append(
     stream: string,
@@ -93,7 +97,10 @@ export interface EventStore {
   subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription;
   /**
    * Removes a stream for good (crypto-shredding of data keys). Other streams, and the
-   * global positions of their events, are unaffected.
+   * global positions of their events, are unaffected. The name stays tombstoned: a later
+   * append to it throws `StreamDeletedError` (EventStoreDB cannot do otherwise, so the
+   * embedded store does the same). Deleting a missing or deleted stream is not an error.
+   * EventStoreDB keeps the deleted events in `readAll` until the next scavenge.
    */
   deleteStream(stream: string): Promise<void>;
   /** True when the store answers: for health checks. */
@@ -102,6 +109,7 @@ export interface EventStore {
 }
 
 export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
   readonly code = 'wrong_expected_revision';
   constructor(
     readonly stream: string,
@@ -114,5 +122,15 @@ export class WrongExpectedRevisionError extends Error {
 
 /** The store did not answer in time, or refused: the caller may retry later. */
 export class EventStoreUnavailableError extends Error {
+  override readonly name = 'EventStoreUnavailableError';
   readonly code = 'event_store_unavailable';
+}
+
+/** The stream was deleted (`deleteStream`): it can never be written again. */
+export class StreamDeletedError extends Error {
+  override readonly name = 'StreamDeletedError';
+  readonly code = 'stream_deleted';
+  constructor(readonly stream: string) {
+    super(`stream ${stream} was deleted`);
+  }
 }

@@ -1,19 +1,24 @@
 // Prints one closing line that CI (and a human) can read without knowing jest:
-// "tests: N passed, N failed, N skipped", then lists the suites that skipped themselves
-// (for instance the EventStoreDB contract run without ESDB_CONNECTION_STRING).
+// "tests: N passed, N failed, N skipped", after listing the suites that skipped themselves
+// (for instance the EventStoreDB contract run without ESDB_CONNECTION_STRING). Jest clears
+// each file's console output before onRunComplete, so the notes are collected per file.
 class SummaryReporter {
-  onRunComplete(_contexts, results) {
-    const skippedNotes = [];
-    for (const suite of results.testResults) {
-      for (const entry of suite.console || []) {
-        if (String(entry.message).startsWith('SKIPPED:')) skippedNotes.push(entry.message);
-      }
+  constructor() {
+    this.skippedNotes = new Set();
+  }
+
+  onTestFileResult(_test, result) {
+    for (const entry of result.console || []) {
+      const message = String(entry.message);
+      if (message.startsWith('SKIPPED:')) this.skippedNotes.add(message);
     }
-    for (const note of new Set(skippedNotes)) process.stdout.write(`${note}\n`);
+  }
+
+  onRunComplete(_contexts, results) {
+    for (const note of this.skippedNotes) process.stdout.write(`${note}\n`);
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-    process.stdout.write(
-      `tests: ${results.numPassedTests} passed, ${failed} failed, ${results.numPendingTests + results.numTodoTests} skipped\n`,
-    );
+    const skipped = results.numPendingTests + results.numTodoTests;
+    process.stdout.write(`tests: ${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
 module.exports = SummaryReporter;

@@ -1,0 +1,158 @@
+import type { RecordedEvent } from '../event-store.port';
+import { canonicalJson } from './canonical-json';
+import { chainEvents, GENESIS_HASH, hashEvent, type UnchainedEvent } from './hash-chain';
+import { verifyStream } from './verify-stream';
+
+const STREAM = 'webhookEndpoint-we_0123456789abcdef0123456789abcdef';
+
+const unchained = (n: number): UnchainedEvent => ({
+  type: 'SecretRotated',
+  version: 1,
+  data: { n, nested: { b: 2, a: [1, 'x'] } },
+  metadata: { actor: 'key_test', requestId: `req-${n}`, occurredAt: '2025-01-01T00:00:00.000Z' },
+});
+
+/** Given a stream of `count` chained events, as the store would give them back. */
+const recordedStream = (count: number): RecordedEvent[] =>
+  chainEvents(
+    STREAM,
+    0,
+    GENESIS_HASH,
+    Array.from({ length: count }, (_, n) => unchained(n)),
+  ).map((event, revision) => ({
+    ...event,
+    stream: STREAM,
+    revision,
+    position: String(revision + 1),
+    recordedAt: '2025-01-01T00:00:01.000Z',
+  }));
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and writes no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'é' } })).toBe(
+      '{"a":{"c":"é","d":[3,{"y":2,"z":1}]},"b":1}',
+    );
+  });
+
+  it('leaves out undefined properties, as a store round trip does', () => {
+    expect(canonicalJson({ a: undefined, b: null })).toBe('{"b":null}');
+  });
+
+  it.each([
+    ['a BigInt', { n: 1n }],
+    ['a non-finite number', { n: Number.NaN }],
+  ])('refuses %s instead of hashing what would not be stored', (_, value) => {
+    expect(() => canonicalJson(value)).toThrow(TypeError);
+  });
+
+  it('refuses a circular structure', () => {
+    const value: Record<string, unknown> = {};
+    value.self = value;
+    expect(() => canonicalJson(value)).toThrow(/circular/);
+  });
+});
+
+describe('chainEvents', () => {
+  it('links each event to the one before, from the genesis hash', () => {
+    const [first, second] = chainEvents(STREAM, 0, GENESIS_HASH, [unchained(0), unchained(1)]);
+    expect(first.metadata.prevHash).toBe(GENESIS_HASH);
+    expect(first.metadata.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.metadata.prevHash).toBe(first.metadata.hash);
+    expect(second.metadata.hash).toBe(hashEvent(STREAM, 1, second));
+  });
+
+  it('continues an existing chain at the given revision', () => {
+    const [head] = chainEvents(STREAM, 0, GENESIS_HASH, [unchained(0)]);
+    const [next] = chainEvents(STREAM, 1, head.metadata.hash, [unchained(1)]);
+    const [together] = chainEvents(STREAM, 0, GENESIS_HASH, [unchained(0), unchained(1)]).slice(1);
+    expect(next).toEqual(together);
+  });
+
+  it('hashes the stream and revision too: the same event elsewhere has another hash', () => {
+    const [event] = chainEvents(STREAM, 0, GENESIS_HASH, [unchained(0)]);
+    expect(hashEvent(`${STREAM}x`, 0, event)).not.toBe(event.metadata.hash);
+    expect(hashEvent(STREAM, 1, event)).not.toBe(event.metadata.hash);
+  });
+});
+
+describe('verifyStream', () => {
+  it('given an untouched stream, then it is ok, with the head hash', () => {
+    const events = recordedStream(4);
+    expect(verifyStream(events)).toEqual({
+      ok: true,
+      count: 4,
+      headHash: events[3].metadata.hash,
+    });
+    expect(verifyStream([])).toEqual({ ok: true, count: 0, headHash: GENESIS_HASH });
+  });
+
+  it('given an altered payload, then it names that event as altered', () => {
+    const events = recordedStream(4);
+    events[2] = { ...events[2], data: { n: 2, nested: { b: 3, a: [1, 'x'] } } };
+    expect(verifyStream(events)).toMatchObject({ ok: false, revision: 2, reason: 'altered' });
+  });
+
+  it('given altered metadata (who did it), then it names that event as altered', () => {
+    const events = recordedStream(3);
+    events[1] = { ...events[1], metadata: { ...events[1].metadata, actor: 'someone-else' } };
+    expect(verifyStream(events)).toMatchObject({ ok: false, revision: 1, reason: 'altered' });
+  });
+
+  it('given an event altered and its hash recomputed, then the next link names it', () => {
+    const events = recordedStream(4);
+    const { hash: _old, ...metadata } = events[1].metadata;
+    const data = { n: 1, nested: { b: 99, a: [] } };
+    const hash = hashEvent(STREAM, 1, { ...events[1], data, metadata });
+    events[1] = { ...events[1], data, metadata: { ...metadata, hash } };
+    expect(verifyStream(events)).toMatchObject({ ok: false, revision: 1, reason: 'altered' });
+  });
+
+  it('given a removed event, then it names the missing revision', () => {
+    const events = recordedStream(4);
+    events.splice(1, 1);
+    expect(verifyStream(events)).toMatchObject({ ok: false, revision: 1, reason: 'removed' });
+  });
+
+  it('given the first event removed, then it names revision 0', () => {
+    expect(verifyStream(recordedStream(3).slice(1))).toMatchObject({
+      ok: false,
+      revision: 0,
+      reason: 'removed',
+    });
+  });
+
+  it('given a removed event and the rest renumbered, then it names the gap as removed', () => {
+    const events = recordedStream(4);
+    events.splice(1, 1);
+    const renumbered = events.map((event, revision) => ({ ...event, revision }));
+    expect(verifyStream(renumbered)).toMatchObject({ ok: false, revision: 1, reason: 'removed' });
+  });
+
+  it('given two events swapped, then it names the first out of place as reordered', () => {
+    const events = recordedStream(4);
+    [events[1], events[2]] = [events[2], events[1]];
+    expect(verifyStream(events)).toMatchObject({ ok: false, revision: 2, reason: 'reordered' });
+  });
+
+  it('given two events swapped and renumbered, then it names revision 1 as reordered', () => {
+    const events = recordedStream(4);
+    [events[1], events[2]] = [
+      { ...events[2], revision: 1 },
+      { ...events[1], revision: 2 },
+    ];
+    expect(verifyStream(events)).toMatchObject({ ok: false, revision: 1, reason: 'reordered' });
+  });
+
+  it('given a duplicated event, then it names it', () => {
+    const events = recordedStream(3);
+    events.splice(2, 0, events[1]);
+    expect(verifyStream(events)).toMatchObject({ ok: false, revision: 1, reason: 'duplicated' });
+  });
+
+  it('explains the failure in a message a human can act on', () => {
+    const events = recordedStream(3);
+    events.splice(1, 1);
+    const result = verifyStream(events);
+    expect(result.ok || result.message).toBe('revision 1 is missing');
+  });
+});

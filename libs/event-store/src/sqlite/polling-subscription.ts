@@ -1,0 +1,82 @@
+import type {
+  RecordedEvent,
+  StreamFilter,
+  Subscription,
+  SubscribeOptions,
+} from '../event-store.port';
+import { reportSubscriptionError } from '../subscription-errors';
+import type { AppendNotifier } from './append-notifier';
+
+/** One bounded step through the global feed, strictly after a position. */
+export interface FeedPage {
+  readonly events: readonly RecordedEvent[];
+  /** Every position up to here has been looked at (filtered-out ones included). */
+  readonly scannedTo: number;
+  /** Nothing is committed after `scannedTo`. */
+  readonly atEnd: boolean;
+}
+
+export interface PolledFeed {
+  scan(after: number, filter: StreamFilter | undefined): FeedPage;
+  readonly notifier: AppendNotifier;
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * A catch-up subscription over a feed that can only be polled (other processes write to
+ * the same file, and SQLite has no cross-process notification): page through to the end,
+ * then wait for an in-process append or the next poll tick, and scan again. One event at a
+ * time, the handler awaited before the next, the cursor moved only after it settles:
+ * in order and exactly once while the subscription runs.
+ */
+export class PollingSubscription implements Subscription {
+  private readonly stop = new AbortController();
+  private readonly finished: Promise<void>;
+
+  constructor(
+    private readonly feed: PolledFeed,
+    after: number,
+    private readonly options: SubscribeOptions,
+  ) {
+    this.finished = this.run(after);
+  }
+
+  /** Do not await this from inside `onEvent`: it waits for that very handler to finish. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.finished;
+  }
+
+  private get stopped(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  private async run(start: number): Promise<void> {
+    // Let `subscribeAll` return before the first delivery, whatever the handler does.
+    await Promise.resolve();
+    let after = start;
+    let caughtUp = false;
+    try {
+      while (!this.stopped) {
+        const seen = this.feed.notifier.current;
+        const page = this.feed.scan(after, this.options.filter);
+        for (const event of page.events) {
+          if (this.stopped) return;
+          await this.options.onEvent(event);
+          after = Number(event.position);
+        }
+        after = Math.max(after, page.scannedTo);
+        if (!page.atEnd) continue;
+        if (!caughtUp) {
+          caughtUp = true;
+          this.options.onCaughtUp?.();
+        }
+        await this.feed.notifier.wait(seen, this.feed.pollIntervalMs, this.stop.signal);
+      }
+    } catch (error) {
+      if (this.stopped) return;
+      this.stop.abort();
+      reportSubscriptionError(this.options, error);
+    }
+  }
+}

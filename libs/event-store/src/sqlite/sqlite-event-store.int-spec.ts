@@ -1,0 +1,215 @@
+import Database from 'better-sqlite3';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitFor } from '@rotor/testing';
+import { START, type RecordedEvent } from '../event-store.port';
+import { describeEventStoreContract } from '../testing/event-store.contract';
+import type { WriterCommand, WriterReport } from '../testing/sqlite-writer-process';
+import { SqliteEventStore } from './sqlite-event-store';
+
+const REPO_ROOT = resolve(__dirname, '../../../..');
+const WRITER_SCRIPT = join(__dirname, '../testing/sqlite-writer-process.ts');
+
+const directory = mkdtempSync(join(tmpdir(), 'rotor-sqlite-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+const contractFile = join(directory, 'contract', 'events.sqlite');
+describeEventStoreContract('sqlite', () => new SqliteEventStore(contractFile));
+
+/** A writer in its own process, talking over IPC. */
+class Writer {
+  private readonly reports: WriterReport[] = [];
+  private readonly waiting = new Set<() => void>();
+  readonly exited: Promise<NodeJS.Signals | number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (report: WriterReport) => {
+      this.reports.push(report);
+      for (const wake of [...this.waiting]) wake();
+    });
+    this.exited = new Promise((resolveExit) =>
+      child.once('exit', (code, signal) => resolveExit(signal ?? code)),
+    );
+  }
+
+  send(command: WriterCommand): void {
+    this.child.send(command);
+  }
+
+  /** The first report (not yet taken) that matches, as soon as it arrives. */
+  next<K extends WriterReport['kind']>(
+    accept: (report: WriterReport) => report is Extract<WriterReport, { kind: K }>,
+  ): Promise<Extract<WriterReport, { kind: K }>> {
+    return new Promise((resolveReport, reject) => {
+      const look = () => {
+        const index = this.reports.findIndex(accept);
+        if (index !== -1) {
+          this.waiting.delete(look);
+          resolveReport(this.reports.splice(index, 1)[0] as Extract<WriterReport, { kind: K }>);
+          return;
+        }
+        const failed = this.reports.find((report) => report.kind === 'failed');
+        if (failed) {
+          this.waiting.delete(look);
+          reject(new Error(`writer failed: ${failed.kind === 'failed' && failed.message}`));
+        }
+      };
+      this.waiting.add(look);
+      look();
+    });
+  }
+}
+
+const writers: Writer[] = [];
+const forkWriter = async (file: string): Promise<Writer> => {
+  const child = fork(WRITER_SCRIPT, [file], {
+    cwd: REPO_ROOT,
+    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const writer = new Writer(child);
+  writers.push(writer);
+  await writer.next((report): report is { kind: 'ready' } => report.kind === 'ready');
+  return writer;
+};
+
+afterEach(async () => {
+  for (const writer of writers.splice(0)) {
+    if (writer.child.exitCode === null && writer.child.signalCode === null)
+      writer.child.kill('SIGKILL');
+    await writer.exited;
+  }
+});
+
+describe('sqlite: several processes on one file', () => {
+  it('lets exactly one of two processes appending at the same revision win, every round', async () => {
+    const file = join(directory, 'race.sqlite');
+    const store = new SqliteEventStore(file);
+    const stream = 'race-1';
+    await store.append(stream, [marker(0)], 'no_stream');
+    const [left, right] = await Promise.all([forkWriter(file), forkWriter(file)]);
+
+    let revision = 0;
+    for (let round = 0; round < 20; round += 1) {
+      for (const [writer, name] of [
+        [left, 'left'],
+        [right, 'right'],
+      ] as const)
+        writer.send({ kind: 'append', stream, expected: revision, count: 10, writer: name });
+      const outcomes = await Promise.all([left.next(isOutcome), right.next(isOutcome)]);
+
+      const won = outcomes.filter((outcome) => outcome.kind === 'appended');
+      expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(['appended', 'conflict']);
+      revision = (won[0] as { nextExpectedRevision: number }).nextExpectedRevision;
+      expect(revision).toBe(10 * (round + 1));
+    }
+
+    // 20 whole batches of 10, each from one writer.
+    const read = await store.read(stream);
+    expect(read).toHaveLength(201);
+    for (let batch = 0; batch < 20; batch += 1) {
+      const writersOfBatch = new Set(
+        read.slice(1 + batch * 10, 11 + batch * 10).map((event) => event.metadata.actor),
+      );
+      expect(writersOfBatch.size).toBe(1);
+    }
+    await store.close();
+  });
+
+  it('leaves no partial batch when a process is killed in the middle of a large append', async () => {
+    const file = join(directory, 'killed.sqlite');
+    const stream = 'killed-1';
+    const batchSize = 50_000;
+    const writer = await forkWriter(file);
+    writer.send({ kind: 'append-batches', stream, batchSize });
+    await writer.next(isCommitted(1));
+    await writer.next(isStarting(2));
+    // Batch 2 is being written (its transaction takes far longer than this message).
+    writer.child.kill('SIGKILL');
+    expect(await writer.exited).toBe('SIGKILL');
+
+    const store = new SqliteEventStore(file);
+    const db = new Database(file, { readonly: true });
+    try {
+      const { count, lowest, highest } = db
+        .prepare(
+          'SELECT COUNT(*) AS count, MIN(revision) AS lowest, MAX(revision) AS highest FROM events WHERE stream = ?',
+        )
+        .get(stream) as { count: number; lowest: number; highest: number };
+      expect(count % batchSize).toBe(0);
+      expect(count).toBeGreaterThanOrEqual(batchSize);
+      expect([lowest, highest]).toEqual([0, count - 1]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+
+      // The lock died with the process: the next writer goes straight on.
+      await expect(store.append(stream, [marker(1)], count - 1)).resolves.toMatchObject({
+        nextExpectedRevision: count,
+      });
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('delivers to a subscription the events another process appends', async () => {
+    const file = join(directory, 'feed.sqlite');
+    const store = new SqliteEventStore(file, { pollIntervalMs: 20 });
+    const received: RecordedEvent[] = [];
+    let caughtUp = false;
+    const subscription = store.subscribeAll(START, {
+      filter: { streamPrefixes: ['feed-'] },
+      onEvent: (event) => void received.push(event),
+      onCaughtUp: () => {
+        caughtUp = true;
+      },
+    });
+    try {
+      await waitFor(() => caughtUp, 'the catch-up of an empty store');
+      const writer = await forkWriter(file);
+      let expected: number | 'no_stream' = 'no_stream';
+      for (let batch = 0; batch < 3; batch += 1) {
+        writer.send({ kind: 'append', stream: 'feed-1', expected, count: 5, writer: 'other' });
+        const outcome = await writer.next(isOutcome);
+        expected = (outcome as { nextExpectedRevision: number }).nextExpectedRevision;
+      }
+      await waitFor(() => received.length === 15, 'the events of the other process');
+      expect(received.map((event) => event.revision)).toEqual(
+        Array.from({ length: 15 }, (_, revision) => revision),
+      );
+      expect(received.every((event) => event.metadata.actor === 'other')).toBe(true);
+    } finally {
+      await subscription.close();
+      await store.close();
+    }
+  });
+});
+
+const isOutcome = (
+  report: WriterReport,
+): report is Extract<WriterReport, { kind: 'appended' | 'conflict' }> =>
+  report.kind === 'appended' || report.kind === 'conflict';
+const isCommitted =
+  (batch: number) =>
+  (report: WriterReport): report is Extract<WriterReport, { kind: 'batch-committed' }> =>
+    report.kind === 'batch-committed' && report.batch === batch;
+const isStarting =
+  (batch: number) =>
+  (report: WriterReport): report is Extract<WriterReport, { kind: 'batch-starting' }> =>
+    report.kind === 'batch-starting' && report.batch === batch;
+
+function marker(n: number) {
+  return {
+    type: 'Marker',
+    version: 1,
+    data: { n },
+    metadata: {
+      actor: 'test',
+      requestId: `marker-${n}`,
+      occurredAt: new Date().toISOString(),
+      prevHash: '0'.repeat(64),
+      hash: '0'.repeat(64),
+    },
+  };
+}

@@ -1,0 +1,303 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  EventStoreUnavailableError,
+  START,
+  StreamDeletedError,
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type GlobalPosition,
+  type RecordedEvent,
+  type StreamFilter,
+  type SubscribeOptions,
+  type Subscription,
+} from '../event-store.port';
+import { assertAppendable, assertFilter, toJsonText } from '../store-input';
+import { acquireNotifier, type AppendNotifier } from './append-notifier';
+import { PollingSubscription, type FeedPage } from './polling-subscription';
+import { prepareDatabase } from './schema';
+
+export interface SqliteEventStoreOptions {
+  /** How often a live subscription looks for events appended by other processes. */
+  readonly pollIntervalMs?: number;
+  /** How long a write waits for another process's write lock before giving up. */
+  readonly busyTimeoutMs?: number;
+  /** Events per page when reading the global feed: bounds memory on any store size. */
+  readonly pageSize?: number;
+}
+
+interface EventRow {
+  readonly global_position: number;
+  readonly stream: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly version: number;
+  readonly data: string;
+  readonly metadata: string;
+  readonly recorded_at: string;
+}
+
+const COLUMNS = 'global_position, stream, revision, type, version, data, metadata, recorded_at';
+
+/**
+ * The embedded event store (DESIGN §3): one SQLite file, shared by the processes of one
+ * host. better-sqlite3 is synchronous, so each call holds the event loop for its duration;
+ * a write waiting for another process's lock holds it up to `busyTimeoutMs`.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly notifier: AppendNotifier;
+  private readonly releaseNotifier: () => void;
+  private readonly pollIntervalMs: number;
+  private readonly pageSize: number;
+  /** Positions looked at per scan: bounds the work of a filtered scan over foreign events. */
+  private readonly scanWindow: number;
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly filteredPages = new Map<number, Database.Statement>();
+  private readonly statements: ReturnType<SqliteEventStore['prepareStatements']>;
+  private readonly appendInTransaction: Database.Transaction<
+    (stream: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
+  >;
+  private readonly deleteInTransaction: Database.Transaction<(stream: string) => void>;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    options: SqliteEventStoreOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 25;
+    this.pageSize = options.pageSize ?? 1000;
+    this.scanWindow = this.pageSize * 10;
+    const inMemory = path === ':memory:' || path === '';
+    const file = inMemory ? undefined : resolve(path);
+    if (file) mkdirSync(dirname(file), { recursive: true });
+
+    this.db = new Database(file ?? ':memory:', { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      prepareDatabase(this.db);
+    } catch (error) {
+      this.db.close();
+      throw toStoreError(error);
+    }
+    this.statements = this.prepareStatements();
+    this.appendInTransaction = this.db.transaction(this.appendRows.bind(this));
+    this.deleteInTransaction = this.db.transaction((stream: string) => {
+      this.statements.deleteEvents.run(stream);
+      this.statements.tombstone.run(stream, new Date().toISOString());
+    });
+    ({ notifier: this.notifier, release: this.releaseNotifier } = acquireNotifier(file));
+  }
+
+  async append(
+    stream: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    assertAppendable(stream, events, expected);
+    // IMMEDIATE takes the write lock before reading the current revision, so the check
+    // and the insert are one step: of two writers at the same revision (two processes
+    // included), the second sees the first's events and fails the check.
+    const result = this.guard(() => this.appendInTransaction.immediate(stream, events, expected));
+    this.notifier.notify();
+    return result;
+  }
+
+  async read(stream: string): Promise<RecordedEvent[]> {
+    return this.guard(() =>
+      (this.statements.readStream.all(stream) as EventRow[]).map(toRecordedEvent),
+    );
+  }
+
+  async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {
+    assertFilter(filter);
+    let after = parsePosition(from);
+    for (;;) {
+      const page = this.scan(after, filter);
+      yield* page.events;
+      after = page.scannedTo;
+      if (page.atEnd) return;
+    }
+  }
+
+  subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription {
+    assertFilter(options.filter);
+    const after = parsePosition(from);
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    const subscription = new PollingSubscription(
+      { scan: this.scan.bind(this), notifier: this.notifier, pollIntervalMs: this.pollIntervalMs },
+      after,
+      options,
+    );
+    this.subscriptions.add(subscription);
+    return {
+      close: async () => {
+        await subscription.close();
+        this.subscriptions.delete(subscription);
+      },
+    };
+  }
+
+  async deleteStream(stream: string): Promise<void> {
+    this.guard(() => this.deleteInTransaction.immediate(stream));
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return this.guard(() => this.statements.ping.get() !== undefined);
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Subscriptions first: each finishes the handler it is running, then stops reading.
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    this.subscriptions.clear();
+    this.closed = true;
+    this.releaseNotifier();
+    this.db.close();
+  }
+
+  private appendRows(
+    stream: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): AppendResult {
+    if (this.statements.isDeleted.get(stream)) throw new StreamDeletedError(stream);
+    const { revision: current } = this.statements.currentRevision.get(stream) as {
+      revision: number | null;
+    };
+    const actual: ExpectedRevision = current ?? 'no_stream';
+    if (actual !== expected) throw new WrongExpectedRevisionError(stream, expected, actual);
+
+    const recordedAt = new Date().toISOString();
+    let revision = current ?? -1;
+    let position = 0;
+    for (const [index, event] of events.entries()) {
+      revision += 1;
+      // Serialised row by row inside the transaction: an event that cannot be stored
+      // throws here and rolls back the rows already inserted (the batch is atomic).
+      const what = `event ${index} (${event.type}) of the batch for ${stream}`;
+      const inserted = this.statements.insert.run(
+        stream,
+        revision,
+        event.type,
+        event.version,
+        toJsonText(event.data, `the data of ${what}`),
+        toJsonText(event.metadata, `the metadata of ${what}`),
+        recordedAt,
+      );
+      position = Number(inserted.lastInsertRowid);
+    }
+    return { nextExpectedRevision: revision, position: String(position) };
+  }
+
+  /**
+   * One bounded step of the global feed after `after`: at most `pageSize` events, looking
+   * at no more than `scanWindow` positions, never past the head read at the start (all
+   * positions up to a committed one are committed, see schema.ts).
+   */
+  private scan(after: number, filter: StreamFilter | undefined): FeedPage {
+    return this.guard(() => {
+      const { head } = this.statements.head.get() as { head: number };
+      const upTo = Math.min(head, after + this.scanWindow);
+      if (upTo <= after) return { events: [], scannedTo: after, atEnd: true };
+      const rows = (
+        filter
+          ? this.filteredPage(filter.streamPrefixes.length).all(
+              after,
+              upTo,
+              ...filter.streamPrefixes,
+              this.pageSize,
+            )
+          : this.statements.page.all(after, upTo, this.pageSize)
+      ) as EventRow[];
+      const full = rows.length === this.pageSize;
+      const scannedTo = full ? rows[rows.length - 1].global_position : upTo;
+      return { events: rows.map(toRecordedEvent), scannedTo, atEnd: !full && upTo === head };
+    });
+  }
+
+  private filteredPage(prefixCount: number): Database.Statement {
+    let statement = this.filteredPages.get(prefixCount);
+    if (!statement) {
+      // instr(...) = 1 is a case-sensitive "starts with" (LIKE is case-insensitive and
+      // treats % and _ as wildcards).
+      const anyPrefix = Array.from({ length: prefixCount }, () => 'instr(stream, ?) = 1').join(
+        ' OR ',
+      );
+      statement = this.db.prepare(
+        `SELECT ${COLUMNS} FROM events
+         WHERE global_position > ? AND global_position <= ? AND (${anyPrefix})
+         ORDER BY global_position LIMIT ?`,
+      );
+      this.filteredPages.set(prefixCount, statement);
+    }
+    return statement;
+  }
+
+  private prepareStatements() {
+    const db = this.db;
+    return {
+      currentRevision: db.prepare('SELECT MAX(revision) AS revision FROM events WHERE stream = ?'),
+      isDeleted: db.prepare('SELECT 1 FROM deleted_streams WHERE stream = ?'),
+      insert: db.prepare(
+        `INSERT INTO events (stream, revision, type, version, data, metadata, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      readStream: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`),
+      head: db.prepare('SELECT COALESCE(MAX(global_position), 0) AS head FROM events'),
+      page: db.prepare(
+        `SELECT ${COLUMNS} FROM events
+         WHERE global_position > ? AND global_position <= ?
+         ORDER BY global_position LIMIT ?`,
+      ),
+      deleteEvents: db.prepare('DELETE FROM events WHERE stream = ?'),
+      tombstone: db.prepare(
+        'INSERT OR IGNORE INTO deleted_streams (stream, deleted_at) VALUES (?, ?)',
+      ),
+      ping: db.prepare('SELECT 1 AS ok'),
+    };
+  }
+
+  private guard<T>(work: () => T): T {
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    try {
+      return work();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+}
+
+/** Lock contention that outlasted `busy_timeout` is "try again later", not a bug. */
+function toStoreError(error: unknown): unknown {
+  if (error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code))
+    return new EventStoreUnavailableError(`the event store is busy: ${error.message}`, {
+      cause: error,
+    });
+  return error;
+}
+
+function parsePosition(position: GlobalPosition): number {
+  if (position === START) return 0;
+  if (!/^\d{1,15}$/.test(position))
+    throw new RangeError(`not a position of the embedded event store: ${position}`);
+  return Number(position);
+}
+
+const toRecordedEvent = (row: EventRow): RecordedEvent => ({
+  stream: row.stream,
+  revision: row.revision,
+  position: String(row.global_position),
+  type: row.type,
+  version: row.version,
+  data: JSON.parse(row.data) as unknown,
+  metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+  recordedAt: row.recorded_at,
+});
