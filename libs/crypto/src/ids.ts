@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Identifier generation (DESIGN §1). The domain only knows the shapes (`ENDPOINT_ID_PATTERN`,
+ * `KEY_ID_PATTERN`); making ids needs randomness and a clock, so it lives here at the edge.
+ */
+
+export const newEndpointId = (): string => `we_${randomBytes(16).toString('hex')}`;
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const MAX_TIME = 2 ** 48 - 1;
+// The 80 random bits are kept as two 40-bit halves: plain numbers stay exact up to 2^53, so
+// the monotonic increment needs no BigInt.
+const HALF = 2 ** 40;
+
+const encode = (value: number, length: number): string => {
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    out = CROCKFORD[value % 32] + out;
+    value = Math.floor(value / 32);
+  }
+  return out;
+};
+
+export type UlidGenerator = (now?: number) => string;
+
+/**
+ * A ULID generator (https://github.com/ulid/spec): 48-bit milliseconds + 80 random bits,
+ * Crockford base32. Monotonic: within one millisecond (or if the clock steps back) the
+ * random part is incremented instead of redrawn, so ids from one generator sort in creation
+ * order. Each generator has its own state; tests make their own to stay independent.
+ */
+export const ulidGenerator = (random: (size: number) => Buffer = randomBytes): UlidGenerator => {
+  let lastTime = -1;
+  let high = 0;
+  let low = 0;
+  return (now = Date.now()) => {
+    if (!Number.isInteger(now) || now < 0 || now > MAX_TIME)
+      throw new RangeError(`ULID time must be an integer of milliseconds in 0..2^48-1`);
+    if (now > lastTime) {
+      const bytes = random(10);
+      high = bytes.readUIntBE(0, 5);
+      low = bytes.readUIntBE(5, 5);
+      lastTime = now;
+    } else if (++low === HALF) {
+      low = 0;
+      if (++high === HALF) throw new Error('ULID random part overflowed within one millisecond');
+    }
+    return encode(lastTime, 10) + encode(high, 8) + encode(low, 8);
+  };
+};
+
+/** The milliseconds a ULID was made at. */
+export const ulidTime = (ulid: string): number => {
+  let time = 0;
+  for (const char of ulid.slice(0, 10)) {
+    const digit = CROCKFORD.indexOf(char);
+    if (digit < 0) throw new RangeError('not a ULID');
+    time = time * 32 + digit;
+  }
+  return time;
+};
+
+const processUlid = ulidGenerator();
+
+/** `key_` + a ULID: key ids sort by creation time, which is how key lists are ordered. */
+export const newKeyId = (now?: number): string => `key_${processUlid(now)}`;
