@@ -2,7 +2,8 @@
  * A watched key-value bucket: how projections reach their readers (DESIGN §4). The
  * projector writes views; the signer, query service and expiry scheduler watch them.
  * Adapters: JetStream KV (`nats/`) and in-memory (`in-process/`, the all-in-one mode).
- * Values are JSON-serialisable objects.
+ * Values are JSON-serialisable objects, stored as JSON: a read returns a copy, never the
+ * object that was put. Keys match `[-/=.\w]+` (no leading or trailing dot), as NATS requires.
  */
 export interface KvEntry<T> {
   readonly key: string;
@@ -13,12 +14,25 @@ export interface KvEntry<T> {
 }
 
 export interface KvWatch {
+  /** Stops delivering; resolves once no callback is running or will run. */
   stop(): Promise<void>;
+  /**
+   * Settles when the watch ends: resolves after `stop()` or a graceful connection drain;
+   * rejects when it dies (a callback threw, the bucket or the connection went away). Left
+   * unobserved, the rejection crashes the process, on purpose: a reader quietly holding a
+   * stale view is worse than a restart.
+   */
+  readonly stopped: Promise<void>;
 }
 
 export interface KvBucket<T> {
   get(key: string): Promise<T | undefined>;
   put(key: string, value: T): Promise<void>;
+  /**
+   * Writes only when the key does not exist (or was deleted / expired): true when written.
+   * Atomic across processes on NATS; the gateway's idempotency records rely on it.
+   */
+  create(key: string, value: T): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** Every key (optionally those starting with `prefix`); for small buckets and tools. */
   keys(prefix?: string): Promise<string[]>;
@@ -26,10 +40,7 @@ export interface KvBucket<T> {
    * Delivers the current value of every key, then calls `onInitialDone`, then every later
    * change, in order. Deleted keys arrive with `value: undefined`.
    */
-  watch(
-    onEntry: (entry: KvEntry<T>) => void,
-    onInitialDone?: () => void,
-  ): Promise<KvWatch>;
+  watch(onEntry: (entry: KvEntry<T>) => void, onInitialDone?: () => void): Promise<KvWatch>;
 }
 
 export interface KvBucketFactory {

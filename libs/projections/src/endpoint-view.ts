@@ -70,9 +70,7 @@ export const applyToEndpointView = (
       if (!view) return view;
       // The keys were crypto-shredded: they are all expired, for good.
       const keys = view.keys.map((k): KeyView =>
-        k.status === 'expired'
-          ? k
-          : { ...k, status: 'expired', expiredAt: at.occurredAt, expiryReason: 'deleted' },
+        k.status === 'expired' ? k : { ...k, status: 'expired', expiredAt: at.occurredAt },
       );
       return { ...view, status: 'deleted', keys, updatedAt: at.occurredAt, version: at.revision };
     }

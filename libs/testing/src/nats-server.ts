@@ -48,12 +48,14 @@ export function describeWithNats(name: string, fn: (getUrl: () => string) => voi
     beforeAll(async () => {
       nats = await natsForTests();
     });
-    afterAll(async () => {
-      await nats?.stop();
-    });
     fn(() => {
       if (!nats) throw new Error('NATS is not started yet: call getUrl() inside a test or hook');
       return nats.url;
+    });
+    // Registered after the suite's own hooks: jest runs afterAll hooks in declaration
+    // order, and the suite's services must close before their server goes away.
+    afterAll(async () => {
+      await nats?.stop();
     });
   });
 }
@@ -115,7 +117,9 @@ async function waitUntilAccepting(
       throw new Error(`nats-server exited (${child.exitCode ?? child.signalCode}): ${output()}`);
     if (await greetsWithJetStream(port)) return;
     if (Date.now() > deadline)
-      throw new Error(`nats-server on port ${port} not ready after ${STARTUP_TIMEOUT_MS} ms: ${output()}`);
+      throw new Error(
+        `nats-server on port ${port} not ready after ${STARTUP_TIMEOUT_MS} ms: ${output()}`,
+      );
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
@@ -133,7 +137,8 @@ function greetsWithJetStream(port: number): Promise<boolean> {
     socket.on('data', (chunk) => {
       received += chunk.toString();
       const line = received.split('\r\n')[0];
-      if (received.includes('\r\n')) finish(line.startsWith('INFO ') && /"jetstream":true/.test(line));
+      if (received.includes('\r\n'))
+        finish(line.startsWith('INFO ') && /"jetstream":true/.test(line));
     });
   });
 }
@@ -145,7 +150,9 @@ function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
       );
     });
   });

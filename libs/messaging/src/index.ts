@@ -1,0 +1,11 @@
+// The one package that imports `nats` (STYLE.md): connections, JetStream KV, Nest transport
+// options, and their in-process stand-ins for the all-in-one mode.
+export * from './key-value.port';
+export * from './rpc-client';
+export * from './rpc-errors';
+export * from './nats/nats-connection';
+export * from './nats/jetstream-kv';
+export * from './in-process/in-memory-kv';
+export * from './in-process/in-process-bus';
+export * from './in-process/in-process.transport';
+export * from './nest/transport';

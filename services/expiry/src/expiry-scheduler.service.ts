@@ -1,0 +1,125 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  BUCKETS,
+  SUBJECTS,
+  type ExpirePreviousSecretReply,
+  type ExpirePreviousSecretRequest,
+} from '@rotor/contracts';
+import type { KvBucketFactory, KvWatch, RpcClient } from '@rotor/messaging';
+import type { EndpointView } from '@rotor/projections';
+import { CLOCK, KV_BUCKETS, RPC_CLIENT, type Clock } from '@rotor/runtime';
+import { dueExpiries, type DueExpiry } from './expiry-schedule';
+
+/** How long to wait before trying a failed expiry again (command service down, clock skew). */
+export const RETRY_DELAY_MS = 1000;
+/** Node timers cannot wait longer than ~24.8 days; grace periods are at most one. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The process manager of DESIGN §4: watches the endpoint views, keeps a timer per open
+ * grace period, and sends `ExpirePreviousSecret` when one ends. It holds no state of its
+ * own: on start the schedule is rebuilt from the views. Sending twice (a restart, two
+ * instances) is harmless: the decider answers a second expiry with no event, and the
+ * store's expected-revision check stops two concurrent ones from both writing.
+ */
+@Injectable()
+export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ExpirySchedulerService.name);
+  private readonly timers = new Map<string, { due: DueExpiry; timer: NodeJS.Timeout }>();
+  private readonly byEndpoint = new Map<string, Set<string>>();
+  private watch?: KvWatch;
+  private stopped = false;
+  /** Expiries sent and acknowledged: for tests and metrics. */
+  sent = 0;
+
+  constructor(
+    @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const bucket = await this.buckets.bucket<EndpointView>(BUCKETS.endpoints);
+    await new Promise<void>((resolve) => {
+      void bucket
+        .watch((entry) => this.reschedule(entry.key, entry.value), resolve)
+        .then((watch) => (this.watch = watch));
+    });
+    this.logger.log(`schedule rebuilt: ${this.timers.size} pending expiries`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.watch?.stop();
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  get pending(): DueExpiry[] {
+    return [...this.timers.values()].map((t) => t.due);
+  }
+
+  private reschedule(endpointId: string, view: EndpointView | undefined): void {
+    const wanted = new Map(dueExpiries(view).map((d) => [d.keyId, d]));
+    for (const keyId of this.byEndpoint.get(endpointId) ?? []) {
+      if (!wanted.has(keyId)) this.cancel(keyId);
+    }
+    this.byEndpoint.set(endpointId, new Set(wanted.keys()));
+    for (const due of wanted.values()) {
+      const existing = this.timers.get(due.keyId);
+      if (existing?.due.dueAt !== due.dueAt) this.schedule(due, due.dueAt - this.clock().getTime());
+    }
+  }
+
+  private schedule(due: DueExpiry, delayMs: number): void {
+    if (this.stopped) return;
+    this.cancel(due.keyId);
+    const timer = setTimeout(
+      () => void this.fire(due),
+      Math.min(Math.max(delayMs, 0), MAX_TIMER_MS),
+    );
+    this.timers.set(due.keyId, { due, timer });
+  }
+
+  private cancel(keyId: string): void {
+    const existing = this.timers.get(keyId);
+    if (existing) clearTimeout(existing.timer);
+    this.timers.delete(keyId);
+  }
+
+  private async fire(due: DueExpiry): Promise<void> {
+    const remaining = due.dueAt - this.clock().getTime();
+    // Timers may fire a little early; the decider would refuse (expiry_not_due).
+    if (remaining > 0) return this.schedule(due, remaining);
+    try {
+      await this.rpc.request<ExpirePreviousSecretRequest, ExpirePreviousSecretReply>(
+        SUBJECTS.command.expirePreviousSecret,
+        {
+          meta: { actor: 'service:expiry', requestId: randomUUID() },
+          endpointId: due.endpointId,
+          keyId: due.keyId,
+        },
+      );
+      this.sent += 1;
+      // The projector's next view drops the key; until then nothing is scheduled for it.
+      if (this.timers.get(due.keyId)?.due === due) this.timers.delete(due.keyId);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'endpoint_not_found') {
+        this.timers.delete(due.keyId);
+        return;
+      }
+      this.logger.warn(
+        `expiry of ${due.keyId} failed (${code ?? (error as Error).message}); retrying`,
+      );
+      if (this.timers.get(due.keyId)?.due === due) this.schedule(due, RETRY_DELAY_MS);
+    }
+  }
+}

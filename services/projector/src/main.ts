@@ -1,0 +1,4 @@
+import { startService } from '@rotor/runtime';
+import { ProjectorModule } from './projector.module';
+
+void startService('projector', ProjectorModule, { servesSubjects: false });

@@ -1,0 +1,4 @@
+import { startService } from '@rotor/runtime';
+import { QueryModule } from './query.module';
+
+void startService('query', QueryModule, { servesSubjects: true });

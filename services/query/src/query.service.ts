@@ -1,0 +1,77 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import {
+  BUCKETS,
+  errorReply,
+  type GetEndpointRequest,
+  type GetHistoryRequest,
+  type ListEndpointsRequest,
+  type ListKeysRequest,
+} from '@rotor/contracts';
+import { endpointStreamName, isEndpointId, upcast } from '@rotor/domain';
+import type { EventStore } from '@rotor/event-store';
+import type { KvBucketFactory, KvWatch } from '@rotor/messaging';
+import type { EndpointView } from '@rotor/projections';
+import { CLOCK, EVENT_STORE, KV_BUCKETS, type Clock } from '@rotor/runtime';
+import { EndpointIndex } from './endpoint-index';
+import { redact } from './history';
+
+const notFound = (endpointId: string) =>
+  new RpcException(errorReply('endpoint_not_found', `endpoint ${endpointId} not found`, 404));
+
+/** Reads: endpoint views from the projector's bucket, history straight from the store. */
+@Injectable()
+export class QueryService implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly index = new EndpointIndex();
+  private watch?: KvWatch;
+
+  constructor(
+    @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const bucket = await this.buckets.bucket<EndpointView>(BUCKETS.endpoints);
+    await new Promise<void>((resolve) => {
+      void bucket
+        .watch((entry) => this.index.update(entry.key, entry.value), resolve)
+        .then((watch) => (this.watch = watch));
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.watch?.stop();
+  }
+
+  getEndpoint({ tenantId, endpointId }: GetEndpointRequest) {
+    const view = this.index.get(tenantId, endpointId, this.clock());
+    if (!view) throw notFound(endpointId);
+    return view;
+  }
+
+  listEndpoints({ tenantId, limit, cursor }: ListEndpointsRequest) {
+    const page = this.index.list(tenantId, { limit, cursor }, this.clock());
+    if (page === 'bad_cursor')
+      throw new RpcException(
+        errorReply('invalid_cursor', 'cursor is not one this API returned', 422, {
+          param: 'cursor',
+        }),
+      );
+    return page;
+  }
+
+  listKeys(request: ListKeysRequest) {
+    return { data: this.getEndpoint(request).keys };
+  }
+
+  /** The audit history, read from the store itself so it is never behind. */
+  async getHistory({ tenantId, endpointId }: GetHistoryRequest) {
+    if (!isEndpointId(endpointId)) throw notFound(endpointId);
+    const recorded = await this.store.read(endpointStreamName(endpointId));
+    const first = recorded[0] && upcast(recorded[0]);
+    if (first?.type !== 'EndpointRegistered' || first.data.tenantId !== tenantId)
+      throw notFound(endpointId);
+    return { data: recorded.map(redact) };
+  }
+}
