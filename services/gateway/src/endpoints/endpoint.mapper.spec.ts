@@ -1,0 +1,116 @@
+import { routeLabel, routesAt } from '../gateway.constants';
+import {
+  endpointResource,
+  historyResource,
+  restParam,
+  snakeCase,
+  snakeKeys,
+} from './endpoint.mapper';
+
+describe('REST shapes', () => {
+  it('snake_cases wire names', () => {
+    expect(
+      ['endpointId', 'previousKeyExpiresAt', 'kekId', 'url', 'webhookID'].map(snakeCase),
+    ).toEqual(['endpoint_id', 'previous_key_expires_at', 'kek_id', 'url', 'webhook_id']);
+    expect(
+      snakeKeys({ key: { keyId: 'k', createdAt: 't' }, list: [{ gracePeriodSeconds: 1 }] }),
+    ).toEqual({
+      key: { key_id: 'k', created_at: 't' },
+      list: [{ grace_period_seconds: 1 }],
+    });
+  });
+
+  it('names fields the services blame as the REST client knows them', () => {
+    expect(restParam('endpointId')).toBe('id');
+    expect(restParam('expireCurrentIn')).toBe('expire_current_in');
+    expect(restParam('meta.requestId')).toBe('meta.request_id');
+  });
+
+  it('maps an endpoint view, absent text as null, absent times left out', () => {
+    expect(
+      endpointResource({
+        id: 'we_1',
+        tenantId: 'acme',
+        status: 'active',
+        createdAt: 'c',
+        updatedAt: 'u',
+        version: 3,
+        keys: [
+          { keyId: 'key_2', status: 'current', createdAt: 'c2', hint: 'h2', fingerprint: 'f2' },
+          {
+            keyId: 'key_1',
+            status: 'expired',
+            createdAt: 'c1',
+            expiresAt: 'e1',
+            expiredAt: 'x1',
+            expiryReason: 'revoked',
+            hint: 'h1',
+            fingerprint: 'f1',
+          },
+        ],
+      }),
+    ).toEqual({
+      id: 'we_1',
+      url: null,
+      description: null,
+      status: 'active',
+      created_at: 'c',
+      updated_at: 'u',
+      keys: [
+        { key_id: 'key_2', status: 'current', created_at: 'c2', hint: 'h2', fingerprint: 'f2' },
+        {
+          key_id: 'key_1',
+          status: 'expired',
+          created_at: 'c1',
+          expires_at: 'e1',
+          expired_at: 'x1',
+          expiry_reason: 'revoked',
+          hint: 'h1',
+          fingerprint: 'f1',
+        },
+      ],
+    });
+  });
+
+  it('maps the history without its positions', () => {
+    expect(
+      historyResource({
+        data: [
+          {
+            type: 'EndpointDeleted',
+            version: 1,
+            occurredAt: 't',
+            actor: 'ak_1',
+            requestId: 'r',
+            data: { endpointId: 'we_1' },
+            position: '7',
+            revision: 3,
+          },
+        ],
+      }),
+    ).toEqual({
+      data: [
+        {
+          type: 'EndpointDeleted',
+          version: 1,
+          occurred_at: 't',
+          actor: 'ak_1',
+          request_id: 'r',
+          data: { endpoint_id: 'we_1' },
+        },
+      ],
+      next_cursor: null,
+    });
+  });
+});
+
+describe('route table', () => {
+  it('labels requests by route template, unknown paths as unmatched', () => {
+    expect(routeLabel('GET', '/v1/webhooks/endpoints/we_abc/events')).toBe(
+      '/v1/webhooks/endpoints/{id}/events',
+    );
+    expect(routeLabel('HEAD', '/health')).toBe('/health');
+    expect(routeLabel('GET', '/v1/webhooks/endpoints/a/b/c')).toBe('unmatched');
+    expect(routesAt('/v1/webhooks/endpoints/x').map((r) => r.method)).toEqual(['GET', 'DELETE']);
+  });
+});

@@ -1,0 +1,101 @@
+import type {
+  EndpointView,
+  GetHistoryReply,
+  KeyView,
+  ListEndpointsReply,
+  RegisterEndpointReply,
+  RotateSecretReply,
+  SignReply,
+} from '@rotor/contracts';
+import type {
+  CreatedEndpointResource,
+  EndpointListResource,
+  EndpointResource,
+  HistoryResource,
+  KeyResource,
+  RotationResource,
+  SignatureResource,
+} from './endpoint.resources';
+
+/** The wire (proto JSON, lowerCamelCase) to REST (snake_case), field by field. */
+export const snakeCase = (name: string): string =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
+
+/** Every object key in a JSON value, snake_cased (event data in the history). */
+export const snakeKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [snakeCase(k), snakeKeys(v)]),
+  );
+};
+
+const keyResource = (key: KeyView): KeyResource => ({
+  key_id: key.keyId,
+  status: key.status,
+  created_at: key.createdAt,
+  ...(key.expiresAt === undefined ? {} : { expires_at: key.expiresAt }),
+  ...(key.expiredAt === undefined ? {} : { expired_at: key.expiredAt }),
+  ...(key.expiryReason === undefined ? {} : { expiry_reason: key.expiryReason }),
+  hint: key.hint,
+  fingerprint: key.fingerprint,
+});
+
+export const endpointResource = (view: EndpointView): EndpointResource => ({
+  id: view.id,
+  url: view.url ?? null,
+  description: view.description ?? null,
+  status: view.status,
+  created_at: view.createdAt,
+  updated_at: view.updatedAt,
+  keys: view.keys.map(keyResource),
+});
+
+export const createdEndpointResource = (reply: RegisterEndpointReply): CreatedEndpointResource => ({
+  ...endpointResource(reply.endpoint),
+  key_id: reply.keyId,
+  secret: reply.secret,
+});
+
+export const endpointListResource = (reply: ListEndpointsReply): EndpointListResource => ({
+  data: reply.data.map(endpointResource),
+  next_cursor: reply.nextCursor ?? null,
+});
+
+export const rotationResource = (reply: RotateSecretReply): RotationResource => ({
+  id: reply.endpointId,
+  key_id: reply.keyId,
+  secret: reply.secret,
+  previous_key_id: reply.previousKeyId,
+  previous_secret_expires_at: reply.previousSecretExpiresAt,
+});
+
+export const signatureResource = (reply: SignReply): SignatureResource => ({
+  headers: {
+    'webhook-id': reply.headers.webhookId,
+    'webhook-timestamp': reply.headers.webhookTimestamp,
+    'webhook-signature': reply.headers.webhookSignature,
+  },
+});
+
+export const historyResource = (reply: GetHistoryReply): HistoryResource => ({
+  data: reply.data.map((entry) => ({
+    type: entry.type,
+    version: entry.version,
+    occurred_at: entry.occurredAt,
+    actor: entry.actor,
+    request_id: entry.requestId,
+    data: snakeKeys(entry.data) as Record<string, unknown>,
+  })),
+  next_cursor: null,
+});
+
+/** A field named by a service (`endpointId`, `meta.requestId`) as the REST client knows it. */
+export const restParam = (param: string): string =>
+  param
+    .split('.')
+    .map((part) => (part === 'endpointId' ? 'id' : snakeCase(part)))
+    .join('.');

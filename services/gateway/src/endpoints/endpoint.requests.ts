@@ -1,0 +1,132 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { MaxUtf8Bytes } from '../http/validation';
+
+/**
+ * The request bodies and query of DESIGN §5. Field names are the REST ones (snake_case);
+ * bounds match the wire contracts in proto/, so what passes here passes the services.
+ */
+export class RegisterEndpointBody {
+  @ApiProperty({
+    description: 'Where the webhooks go: an absolute http(s) URL.',
+    format: 'uri',
+    maxLength: 2048,
+    example: 'https://example.com/webhooks',
+  })
+  @IsString()
+  @MaxUtf8Bytes(2048)
+  @IsUrl(
+    {
+      protocols: ['http', 'https'],
+      require_protocol: true,
+      require_tld: false,
+      allow_underscores: true,
+    },
+    { message: 'url must be an absolute http or https URL' },
+  )
+  url!: string;
+
+  @ApiPropertyOptional({ maxLength: 1024, example: 'Orders service, production' })
+  @IsOptional()
+  @IsString()
+  @MaxUtf8Bytes(1024)
+  description?: string;
+}
+
+/** A route without parameters still refuses unknown fields. */
+export class EmptyBody {}
+
+export class RotateSecretBody {
+  @ApiPropertyOptional({
+    description:
+      'Seconds the current secret keeps signing after the rotation (0 ends it now). Default 3600.',
+    minimum: 0,
+    maximum: 86400,
+    default: 3600,
+    type: 'integer',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  expire_current_in?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Rotate even while a previous secret is still valid: that older secret is expired first.',
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+}
+
+export const MSG_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
+/** 9999-12-31T23:59:59Z: a timestamp beyond it is a mistake, not a date. */
+export const MAX_TIMESTAMP = 253_402_300_799;
+
+export class CreateSignatureBody {
+  @ApiProperty({
+    description: 'The exact request body to sign, as a string (signed as its UTF-8 bytes).',
+    maxLength: 1_048_576,
+    example: '{"type":"order.paid","id":"ord_123"}',
+  })
+  @IsString()
+  @MaxUtf8Bytes(1_048_576)
+  payload!: string;
+
+  @ApiPropertyOptional({
+    description: 'The `webhook-id` header. Default: a fresh `msg_` id.',
+    pattern: MSG_ID_PATTERN.source,
+    maxLength: 256,
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(MSG_ID_PATTERN, {
+    message: 'msg_id must be 1 to 256 printable ASCII characters, no spaces',
+  })
+  msg_id?: string;
+
+  @ApiPropertyOptional({
+    description: 'The `webhook-timestamp` header, Unix seconds. Default: now.',
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_TIMESTAMP,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TIMESTAMP)
+  timestamp?: number;
+}
+
+/** Query strings are text: only plain decimal digits become a number. */
+const strictInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+
+export class ListEndpointsQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Transform(strictInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page.', maxLength: 1024 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  cursor?: string;
+}

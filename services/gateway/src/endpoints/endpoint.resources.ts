@@ -1,0 +1,129 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/**
+ * The response shapes of DESIGN §5, for the OpenAPI document (the mapper builds them).
+ * snake_case names, RFC 3339 times; a field that may be absent is optional, one that may be
+ * null says so.
+ */
+export class KeyResource {
+  @ApiProperty({ example: 'key_01JHB8ZQ4V7W8X9Y0Z1A2B3C4D' })
+  key_id!: string;
+  @ApiProperty({ enum: ['current', 'previous', 'expired'] })
+  status!: 'current' | 'previous' | 'expired';
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When the key stops (or stopped) signing.',
+  })
+  expires_at?: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When it stopped signing, once expired.',
+  })
+  expired_at?: string;
+  @ApiPropertyOptional({ enum: ['grace_period_elapsed', 'revoked', 'superseded'] })
+  expiry_reason?: string;
+  @ApiProperty({ example: 'whsec_…Ab3d', description: 'whsec_… and the last 4 characters.' })
+  hint!: string;
+  @ApiProperty({ example: '9f86d081884c7d65', description: 'First 16 hex of SHA-256(secret).' })
+  fingerprint!: string;
+}
+
+export class EndpointResource {
+  @ApiProperty({ example: 'we_550e8400e29b41d4a716446655440000', pattern: '^we_[0-9a-f]{32}$' })
+  id!: string;
+  @ApiProperty({ type: 'string', nullable: true, format: 'uri' })
+  url!: string | null;
+  @ApiProperty({ type: 'string', nullable: true })
+  description!: string | null;
+  @ApiProperty({ enum: ['active', 'deleted'] })
+  status!: 'active' | 'deleted';
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+  @ApiProperty({ format: 'date-time' })
+  updated_at!: string;
+  @ApiProperty({ type: [KeyResource], description: 'Newest first. Never a secret.' })
+  keys!: KeyResource[];
+}
+
+export class CreatedEndpointResource extends EndpointResource {
+  @ApiProperty({ description: 'The current key.' })
+  key_id!: string;
+  @ApiProperty({
+    description: 'The signing secret, shown this once: store it now.',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  })
+  secret!: string;
+}
+
+export class EndpointListResource {
+  @ApiProperty({ type: [EndpointResource] })
+  data!: EndpointResource[];
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'Pass as `cursor` for the next page.',
+  })
+  next_cursor!: string | null;
+}
+
+export class RotationResource {
+  @ApiProperty({ description: 'The endpoint id.' })
+  id!: string;
+  @ApiProperty({ description: 'The new current key.' })
+  key_id!: string;
+  @ApiProperty({ description: 'The new signing secret, shown this once.' })
+  secret!: string;
+  @ApiProperty()
+  previous_key_id!: string;
+  @ApiProperty({ format: 'date-time', description: 'The previous secret signs until then.' })
+  previous_secret_expires_at!: string;
+}
+
+export class SignatureHeadersResource {
+  @ApiProperty({ name: 'webhook-id' })
+  'webhook-id'!: string;
+  @ApiProperty({ name: 'webhook-timestamp', example: '1737000000' })
+  'webhook-timestamp'!: string;
+  @ApiProperty({
+    name: 'webhook-signature',
+    description: '`v1,<base64>` per valid secret, newest first, space-separated.',
+  })
+  'webhook-signature'!: string;
+}
+
+export class SignatureResource {
+  @ApiProperty({ type: SignatureHeadersResource })
+  headers!: SignatureHeadersResource;
+}
+
+export class HistoryEventResource {
+  @ApiProperty({ example: 'SecretRotated' })
+  type!: string;
+  @ApiProperty({ type: 'integer' })
+  version!: number;
+  @ApiProperty({ format: 'date-time' })
+  occurred_at!: string;
+  @ApiProperty({ description: 'The API key id or service that caused it.' })
+  actor!: string;
+  @ApiProperty()
+  request_id!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The event data, redacted: never a secret or its ciphertext.',
+  })
+  data!: Record<string, unknown>;
+}
+
+export class HistoryResource {
+  @ApiProperty({ type: [HistoryEventResource], description: 'Oldest first.' })
+  data!: HistoryEventResource[];
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'Always null: the history is one page.',
+  })
+  next_cursor!: string | null;
+}

@@ -1,0 +1,57 @@
+import type { Scope } from '@rotor/access';
+
+/**
+ * Every route of the REST facade (DESIGN §5), in OpenAPI path syntax. The controllers
+ * declare the same routes; this table gives metrics a bounded `route` label, tells a 405
+ * from a 404, and the OpenAPI test checks the two never drift apart.
+ */
+export interface GatewayRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  /** undefined: no API key needed. */
+  readonly scope?: Scope;
+}
+
+export const ENDPOINTS_PATH = '/v1/webhooks/endpoints';
+const ONE = `${ENDPOINTS_PATH}/{id}`;
+
+export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
+  { method: 'POST', path: ENDPOINTS_PATH, scope: 'endpoints:write' },
+  { method: 'GET', path: ENDPOINTS_PATH, scope: 'endpoints:read' },
+  { method: 'GET', path: ONE, scope: 'endpoints:read' },
+  { method: 'DELETE', path: ONE, scope: 'endpoints:write' },
+  { method: 'POST', path: `${ONE}/secret/rotate`, scope: 'secrets:rotate' },
+  { method: 'POST', path: `${ONE}/secret/revoke-previous`, scope: 'secrets:rotate' },
+  { method: 'POST', path: `${ONE}/signatures`, scope: 'signatures:create' },
+  { method: 'GET', path: `${ONE}/events`, scope: 'audit:read' },
+  { method: 'GET', path: '/health' },
+  { method: 'GET', path: '/metrics' },
+  { method: 'GET', path: '/openapi.json' },
+  { method: 'GET', path: '/docs' },
+];
+
+const compiled = GATEWAY_ROUTES.map((route) => ({
+  route,
+  pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+}));
+
+/** The routes whose path matches (any method): empty for an unknown path. */
+export const routesAt = (path: string): GatewayRoute[] =>
+  compiled.filter((c) => c.pattern.test(path)).map((c) => c.route);
+
+/** The route template of a request, for labels: `unmatched` when none. */
+export const routeLabel = (method: string, path: string): string => {
+  const candidates = routesAt(path);
+  const verb = method === 'HEAD' ? 'GET' : method;
+  return (candidates.find((r) => r.method === verb) ?? candidates[0])?.path ?? 'unmatched';
+};
+
+export const HEADERS = {
+  requestId: 'X-Request-Id',
+  idempotencyKey: 'Idempotency-Key',
+  idempotencyReplayed: 'Idempotency-Replayed',
+  retryAfter: 'Retry-After',
+  wwwAuthenticate: 'WWW-Authenticate',
+} as const;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

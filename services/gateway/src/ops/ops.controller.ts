@@ -1,0 +1,47 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiProblems, ApiSuccess } from '../http/openapi.decorators';
+import { ProblemException } from '../http/problem';
+import { GatewayMetrics } from './gateway-metrics';
+import { HealthProbe } from './health';
+import { HealthCheckResource, HealthResource } from './ops.resources';
+
+/** Unauthenticated operational routes: for load balancers and Prometheus. */
+@ApiTags('operations')
+@ApiExtraModels(HealthCheckResource)
+@Controller()
+export class OpsController {
+  constructor(
+    private readonly health: HealthProbe,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  @Get('health')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Healthy when NATS, the services and the event store answer' })
+  @ApiSuccess(200, 'Healthy.', HealthResource)
+  @ApiProblems(500, 503)
+  async check(): Promise<HealthResource> {
+    const { healthy, checks } = await this.health.check();
+    if (!healthy)
+      throw new ProblemException({
+        status: 503,
+        code: 'unhealthy',
+        detail: 'a dependency of the gateway is failing',
+        headers: { 'Retry-After': '5' },
+        extensions: { checks },
+      });
+    return { status: 'ok', checks };
+  }
+
+  @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiProduces('text/plain')
+  @ApiSuccess(200, 'The metrics.')
+  @ApiProblems(500)
+  async scrape(@Res() response: Response): Promise<void> {
+    const body = await this.metrics.registry.metrics();
+    response.status(200).type(this.metrics.registry.contentType).send(body);
+  }
+}
