@@ -1,0 +1,31 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoggerService } from '@nestjs/common';
+import type { RotorConfig } from '@rotor/config';
+import { generateKekRingText, loadKekRing, parseKekRing, type KekRing } from '@rotor/crypto';
+
+export const DEV_KEK_RING_FILE = 'kek-ring.dev.json';
+
+/**
+ * The all-in-one mode must start on a fresh machine with nothing configured, so when no KEK
+ * ring is given it makes one in the data dir (mode 0600) and says loudly that it is for
+ * development only: anyone who can read that file can decrypt every secret.
+ */
+export const devKekRing = (config: RotorConfig, logger: Pick<LoggerService, 'warn'>): KekRing => {
+  const configured = loadKekRing({
+    ROTOR_KEK_RING: config.kekRing.text,
+    ROTOR_KEK_RING_FILE: config.kekRing.file,
+  });
+  if (configured) return configured;
+  const file = join(config.dataDir, DEV_KEK_RING_FILE);
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(file, generateKekRingText(), { mode: 0o600 });
+    logger.warn(`generated a development KEK ring at ${file}`);
+  }
+  logger.warn(
+    `using the development KEK ring ${file}: for development only. In production set ` +
+      'ROTOR_KEK_RING_FILE (see README: Secrets at rest).',
+  );
+  return parseKekRing(readFileSync(file, 'utf8'));
+};

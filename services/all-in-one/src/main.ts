@@ -1,0 +1,40 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { EventStore } from '@rotor/event-store';
+import { InProcessBus, InProcessServer } from '@rotor/messaging';
+import { EVENT_STORE, RotorRpcExceptionFilter, configOrExit, jsonLogger } from '@rotor/runtime';
+import { configureGateway } from '../../gateway/src/configure-gateway';
+import { AllInOneModule } from './all-in-one.module';
+import { ensureDevApiKey } from './dev-api-key';
+import { devKekRing } from './dev-kek-ring';
+
+/** `npm start`: all of Rotor in one process on the embedded store. No NATS, no EventStoreDB. */
+async function main(): Promise<void> {
+  const config = configOrExit({ EVENT_STORE: 'sqlite', ...process.env });
+  const logger = jsonLogger('all-in-one', config.logLevel);
+  const kekRing = devKekRing(config, logger);
+  const bus = new InProcessBus();
+
+  const app = await NestFactory.create(AllInOneModule.forRoot({ config, kekRing, bus }), {
+    logger,
+    bodyParser: false,
+  });
+  configureGateway(app);
+  // Deferred so the filter is registered before the handlers are bound; the app's own init
+  // already runs the lifecycle hooks, so the microservice must not run them again.
+  const handlers = app.connectMicroservice(
+    { strategy: new InProcessServer(bus) },
+    { inheritAppConfig: false, deferInitialization: true },
+  );
+  handlers.useGlobalFilters(new RotorRpcExceptionFilter());
+  (handlers as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  await app.listen(config.port, '127.0.0.1');
+  await ensureDevApiKey(app.get<EventStore>(EVENT_STORE), config.port, new Logger('all-in-one'));
+  new Logger('all-in-one').log(
+    `Rotor is running: http://localhost:${config.port} (docs at /docs), data in ${config.dataDir}`,
+  );
+}
+
+void main();
