@@ -51,8 +51,11 @@ export const applyToKeyRing = (
     }
     case 'PreviousSecretExpired':
       return { ...next, keys: draft.keys.filter((k) => k.keyId !== event.data.keyId) };
-    case 'EndpointDeleted':
-      return { ...next, keys: [], deleted: true };
+    case 'EndpointDeleted': {
+      // Crypto-shredding: the wrapped data key must not outlive its stream in a view.
+      const { dataKey: _shredded, ...rest } = next;
+      return { ...rest, keys: [], deleted: true };
+    }
   }
 };
 
@@ -62,7 +65,7 @@ export const applyDataKeyToKeyRing = (
   dataKey: { kekId: string; wrappedKey: string },
   revision: number,
 ): KeyRingDraft =>
-  draft.dataKey && revision <= draft.dataKey.revision
+  draft.deleted || (draft.dataKey && revision <= draft.dataKey.revision)
     ? draft
     : { ...draft, dataKey: { ...dataKey, revision } };
 

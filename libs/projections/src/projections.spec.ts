@@ -136,3 +136,38 @@ describe('key ring view', () => {
     expect(applyDataKeyToKeyRing(draft, { kekId: 'k', wrappedKey: 'w' }, 0)).toBe(draft);
   });
 });
+
+describe('key ring view after a deletion (crypto-shredding)', () => {
+  it('drops the wrapped data key and never takes one back', () => {
+    const id = 'we_550e8400e29b41d4a716446655440000';
+    const registeredDraft = applyToKeyRing(
+      applyDataKeyToKeyRing(emptyKeyRing(id), { kekId: 'k', wrappedKey: 'w' }, 0),
+      {
+        type: 'EndpointRegistered',
+        data: {
+          endpointId: id,
+          tenantId: 'acme',
+          key: {
+            keyId: 'key_01J00000000000000000000001',
+            algorithm: 'hmac-sha256',
+            ciphertext: 'c',
+            kekId: 'k',
+            hint: 'h',
+            fingerprint: 'f',
+            createdAt: '2026-01-01T00:00:00.000Z',
+          },
+        },
+      },
+      0,
+    );
+    const deleted = applyToKeyRing(
+      registeredDraft,
+      { type: 'EndpointDeleted', data: { endpointId: id } },
+      1,
+    );
+    expect(deleted.dataKey).toBeUndefined();
+    expect(
+      applyDataKeyToKeyRing(deleted, { kekId: 'k', wrappedKey: 'w2' }, 5).dataKey,
+    ).toBeUndefined();
+  });
+});
