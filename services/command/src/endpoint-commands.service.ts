@@ -136,7 +136,14 @@ export class EndpointCommandsService {
       rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
     const wrapped = options.mustExist
       ? await this.vault.get(endpointId)
-      : await this.vault.ensure(endpointId);
+      : await this.vault.ensure(endpointId).catch((error: unknown) => {
+          // A deleted endpoint's data-key stream is tombstoned: its id can never be reused.
+          if ((error as { code?: unknown }).code === 'stream_deleted')
+            rejectWith(
+              new DomainError('endpoint_already_exists', `endpoint ${endpointId} already exists`),
+            );
+          throw error;
+        });
     // No data key: the endpoint never existed or was deleted (its key shredded).
     if (!wrapped)
       rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
