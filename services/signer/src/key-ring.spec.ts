@@ -1,0 +1,79 @@
+import {
+  DataKeyVault,
+  generateKekRingText,
+  generateSecret,
+  parseKekRing,
+  sealSecret,
+  secretBytes,
+} from '@rotor/crypto';
+import { SqliteEventStore } from '@rotor/event-store';
+import type { KeyRingDraft } from '@rotor/projections';
+import { KeyRing } from './key-ring';
+
+const ENDPOINT = 'we_550e8400e29b41d4a716446655440000';
+
+describe('the signer key ring', () => {
+  let store: SqliteEventStore;
+  let vault: DataKeyVault;
+  let draft: KeyRingDraft;
+  const oldSecret = generateSecret();
+  const newSecret = generateSecret();
+
+  beforeAll(async () => {
+    store = new SqliteEventStore(':memory:');
+    vault = new DataKeyVault(store, parseKekRing(generateKekRingText()));
+    const wrapped = await vault.ensure(ENDPOINT);
+    const dataKey = vault.unwrap(wrapped);
+    const seal = (keyId: string, secret: string) =>
+      sealSecret({
+        endpointId: ENDPOINT,
+        keyId,
+        secret,
+        dataKey,
+        kekId: wrapped.kekId,
+        createdAt: new Date(0),
+      });
+    draft = {
+      endpointId: ENDPOINT,
+      tenantId: 'acme',
+      dataKey: { kekId: wrapped.kekId, wrappedKey: wrapped.wrappedKey, revision: 0 },
+      keys: [
+        {
+          keyId: 'key_01J00000000000000000000002',
+          ciphertext: seal('key_01J00000000000000000000002', newSecret).ciphertext,
+          createdAt: '1970-01-01T00:00:00.000Z',
+        },
+        {
+          keyId: 'key_01J00000000000000000000001',
+          ciphertext: seal('key_01J00000000000000000000001', oldSecret).ciphertext,
+          createdAt: '1970-01-01T00:00:00.000Z',
+          expiresAt: '2026-01-01T00:00:10.000Z',
+        },
+      ],
+      revision: 1,
+      deleted: false,
+    };
+  });
+  afterAll(() => store.close());
+
+  it('signs with both keys, newest first, until the previous key expires, whatever the events say', () => {
+    const ring = new KeyRing(vault);
+    ring.update(ENDPOINT, draft);
+    const before = ring.signingKeys(ENDPOINT, Date.parse('2026-01-01T00:00:09.999Z'))!;
+    expect(before).toEqual([secretBytes(newSecret), secretBytes(oldSecret)]);
+    // No PreviousSecretExpired has arrived, yet the old key stops at its expiry time.
+    expect(ring.signingKeys(ENDPOINT, Date.parse('2026-01-01T00:00:10.000Z'))).toEqual([
+      secretBytes(newSecret),
+    ]);
+  });
+
+  it('forgets a deleted endpoint and ignores a stale draft', () => {
+    const ring = new KeyRing(vault);
+    ring.update(ENDPOINT, draft);
+    ring.update(ENDPOINT, { ...draft, keys: draft.keys.slice(0, 1), revision: 0 });
+    expect(ring.signingKeys(ENDPOINT, 0)).toHaveLength(2);
+    ring.update(ENDPOINT, { ...draft, keys: [], deleted: true, revision: 2 });
+    expect(ring.signingKeys(ENDPOINT, 0)).toBeUndefined();
+    expect(ring.has(ENDPOINT)).toBe(false);
+  });
+});
