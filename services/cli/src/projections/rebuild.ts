@@ -1,0 +1,116 @@
+import { API_KEY_STREAM_PREFIX, applyApiKeyEvent, type ApiKeyView } from '@rotor/access';
+import { canonicalJson, START, type GlobalPosition, type RecordedEvent } from '@rotor/event-store';
+import type { EndpointView, KeyRingDraft } from '@rotor/projections';
+import { endpointIdOf, project } from '../../../projector/src/projection';
+
+/**
+ * The projector's views rebuilt from the first event: the same pure `project` the
+ * projector applies event by event, folded over the same feed in one pass, in memory.
+ * The result is what the projector's buckets hold once it has caught up, and where its
+ * checkpoint then stands.
+ */
+export interface RebuiltViews {
+  /** Bucket rotor_endpoints: endpoint id -> EndpointView. */
+  readonly endpoints: Map<string, EndpointView>;
+  /** Bucket rotor_key_ring: endpoint id -> KeyRingDraft (as the projector writes it). */
+  readonly keyRings: Map<string, KeyRingDraft>;
+  /** Bucket rotor_api_keys: key hash -> ApiKeyView. */
+  readonly apiKeys: Map<string, ApiKeyView>;
+  /** The last event folded: the projector's checkpoint after these views. */
+  readonly lastPosition: GlobalPosition;
+  readonly events: number;
+}
+
+export class ViewsFold {
+  private readonly endpoints = new Map<string, EndpointView>();
+  private readonly keyRings = new Map<string, KeyRingDraft>();
+  /** API key stream -> its view; keyed by hash only at the end (a revocation names the id). */
+  private readonly apiKeysByStream = new Map<string, ApiKeyView>();
+  private lastPosition: GlobalPosition = START;
+  private events = 0;
+
+  apply(event: RecordedEvent): void {
+    this.events += 1;
+    this.lastPosition = event.position;
+    const endpointId = endpointIdOf(event);
+    if (endpointId !== undefined) {
+      const change = project(event, {
+        endpointView: this.endpoints.get(endpointId),
+        keyRing: this.keyRings.get(endpointId),
+      });
+      if (change?.endpointView) this.endpoints.set(endpointId, change.endpointView);
+      if (change?.keyRing) this.keyRings.set(endpointId, change.keyRing);
+    } else if (event.stream.startsWith(API_KEY_STREAM_PREFIX)) {
+      this.apiKeysByStream.set(
+        event.stream,
+        applyApiKeyEvent(this.apiKeysByStream.get(event.stream), event),
+      );
+    }
+  }
+
+  result(): RebuiltViews {
+    const apiKeys = new Map<string, ApiKeyView>();
+    for (const view of this.apiKeysByStream.values()) apiKeys.set(view.hashedKey, view);
+    return {
+      endpoints: this.endpoints,
+      keyRings: this.keyRings,
+      apiKeys,
+      lastPosition: this.lastPosition,
+      events: this.events,
+    };
+  }
+}
+
+export async function rebuildViews(
+  feed: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
+  onEvent?: (event: RecordedEvent) => void,
+): Promise<RebuiltViews> {
+  const fold = new ViewsFold();
+  for await (const event of feed) {
+    onEvent?.(event);
+    fold.apply(event);
+  }
+  return fold.result();
+}
+
+export type ViewDifferenceKind =
+  /** Rebuilt, absent from the live bucket. */
+  | 'missing'
+  /** In the live bucket, not rebuilt from any event. */
+  | 'extra'
+  | 'different';
+
+export interface ViewDifference {
+  readonly bucket: string;
+  readonly key: string;
+  readonly kind: ViewDifferenceKind;
+}
+
+/**
+ * Where a live bucket differs from the rebuilt one, key by key, sorted. Values are
+ * compared as canonical JSON: what a bucket stores, whatever the order of fields.
+ */
+export const compareBucket = (
+  bucket: string,
+  rebuilt: ReadonlyMap<string, unknown>,
+  live: ReadonlyMap<string, unknown>,
+): ViewDifference[] => {
+  const differences: ViewDifference[] = [];
+  for (const [key, value] of rebuilt) {
+    if (!live.has(key)) differences.push({ bucket, key, kind: 'missing' });
+    else if (canonicalJson(value) !== canonicalJson(live.get(key)))
+      differences.push({ bucket, key, kind: 'different' });
+  }
+  for (const key of live.keys())
+    if (!rebuilt.has(key)) differences.push({ bucket, key, kind: 'extra' });
+  return differences.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+};
+
+export const formatDifference = (difference: ViewDifference): string =>
+  `DIFF ${difference.bucket} ${difference.key}: ${difference.kind}`;
+
+export const formatRebuildSummary = (views: RebuiltViews, seconds: number): string =>
+  `rebuilt ${views.endpoints.size} endpoint view(s), ${views.keyRings.size} key ring(s) and ` +
+  `${views.apiKeys.size} API key view(s) from ${views.events.toLocaleString('en-US')} events in ` +
+  `${seconds.toFixed(2)} s (${Math.round(seconds > 0 ? views.events / seconds : 0).toLocaleString('en-US')} events/s), ` +
+  `up to position ${views.lastPosition}`;
