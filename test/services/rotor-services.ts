@@ -1,6 +1,6 @@
 import { Module, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClientNats } from '@nestjs/microservices';
+import { ClientNats, type ClientProxy } from '@nestjs/microservices';
 import { loadConfig } from '@rotor/config';
 import { queueGroupOf, type ServiceName } from '@rotor/contracts';
 import { generateKekRingText, parseKekRing } from '@rotor/crypto';
@@ -47,7 +47,7 @@ export class RotorServices {
     this.store ??= createEventStore({ kind: 'sqlite', sqlitePath: this.sqlitePath });
     if (!this.clientProxy) {
       this.clientProxy = new ClientNats({ servers: [this.natsUrl] });
-      this.client = new NestRpcClient(this.clientProxy);
+      this.client = new NestRpcClient(this.clientProxy as unknown as ClientProxy);
     }
     for (const service of services) await this.startOne(service, service);
   }
