@@ -66,7 +66,7 @@ function refuseOrSkip(what: string): void {
   console.log(`SKIPPED: ${what}: ${reason} (set NATS_URL or install nats-server)`);
 }
 
-function findNatsServer(): string | undefined {
+export function findNatsServer(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, 'nats-server');
@@ -80,11 +80,29 @@ function findNatsServer(): string | undefined {
   return undefined;
 }
 
-async function startNatsServer(binary: string): Promise<NatsForTests> {
+/**
+ * A private nats-server on a free loopback port with a throw-away store dir. `args` are
+ * what it runs with besides those (default `-js`; e.g. `-c nats.conf` for a config file),
+ * `env` its environment (a config file may read passwords from it).
+ */
+export async function startNatsServer(
+  binary: string,
+  options: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<NatsForTests> {
   const storeDir = mkdtempSync(join(tmpdir(), 'rotor-nats-'));
   const port = await freePort();
-  const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+  const args = [
+    ...(options.args ?? ['-js']),
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-sd',
+    storeDir,
+  ];
+  const child = spawn(binary, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
+    ...(options.env ? { env: options.env } : {}),
   });
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
