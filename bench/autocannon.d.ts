@@ -1,5 +1,7 @@
 // The small part of autocannon's API the REST benchmark uses (the package ships no types).
 declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
   interface Request {
     method?: string;
     path?: string;
@@ -20,7 +22,17 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
     requests: { total: number };
+    duration: number;
   }
-  function autocannon(options: Options): Promise<Result>;
+  interface Instance extends EventEmitter {
+    on(
+      event: 'response',
+      listener: (client: unknown, statusCode: number, bytes: number, ms: number) => void,
+    ): this;
+  }
+  function autocannon(
+    options: Options,
+    callback: (error: Error | null, result: Result) => void,
+  ): Instance;
   export = autocannon;
 }

@@ -1,7 +1,4 @@
 import { join } from 'node:path';
-import { machine } from './lib/machine';
-import { writeResults } from './lib/report';
-import type { BenchCase, CaseResult } from './lib/result';
 import { keyringScale } from './cases/keyring-scale';
 import { propagation } from './cases/propagation';
 import { replay } from './cases/replay';
@@ -9,12 +6,17 @@ import { restRotate } from './cases/rest-rotate';
 import { rotateNats } from './cases/rotate-nats';
 import { signerNats } from './cases/signer-nats';
 import { signingCore } from './cases/signing-core';
+import { machine } from './lib/machine';
+import { cleanUpNow, runningChildren } from './lib/processes';
+import { writeResults } from './lib/report';
+import type { BenchCase, CaseResult } from './lib/result';
 
 /**
  * `npm run bench [-- <name>...] [--quick]`: each benchmark measures Rotor and its baseline
- * in the same run on this machine; results go to bench/results/ as JSON and a table.
+ * in the same run on this machine; results go to bench/results/ (one JSON file per run,
+ * latest.json, latest.md) and the table is printed at the end. Progress goes to stderr.
  */
-const CASES: BenchCase[] = [
+const CASES: readonly BenchCase[] = [
   signingCore,
   signerNats,
   rotateNats,
@@ -24,38 +26,64 @@ const CASES: BenchCase[] = [
   keyringScale,
 ];
 
+const USAGE = `usage: npm run bench [-- [--quick] [<name>...]]
+  --quick   fewer iterations per repetition (all seven in under two minutes)
+  <name>    ${CASES.map((c) => c.name).join(', ')}`;
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const quick = args.includes('--quick');
-  const names = args.filter((a) => !a.startsWith('--'));
-  const unknown = names.filter((n) => !CASES.some((c) => c.name === n));
-  if (unknown.length > 0) {
-    console.error(
-      `unknown benchmark(s): ${unknown.join(', ')}; known: ${CASES.map((c) => c.name).join(', ')}`,
-    );
-    process.exit(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return;
   }
+  const flags = args.filter((a) => a.startsWith('-'));
+  const unknownFlags = flags.filter((f) => f !== '--quick');
+  const names = args.filter((a) => !a.startsWith('-'));
+  const unknown = names.filter((n) => !CASES.some((c) => c.name === n));
+  if (unknownFlags.length > 0 || unknown.length > 0) {
+    console.error(`unknown: ${[...unknownFlags, ...unknown].join(', ')}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const quick = flags.includes('--quick');
   const selected = names.length === 0 ? CASES : CASES.filter((c) => names.includes(c.name));
+  const started = process.hrtime.bigint();
   const startedAt = new Date().toISOString();
   const results: CaseResult[] = [];
   for (const benchCase of selected) {
-    const started = Date.now();
+    const caseStarted = process.hrtime.bigint();
     console.error(`bench: ${benchCase.name}: ${benchCase.description}${quick ? ' (quick)' : ''}`);
-    results.push(await benchCase.run({ quick }));
-    console.error(
-      `bench: ${benchCase.name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
+    const result = await benchCase.run({ quick });
+    const seconds = Number(process.hrtime.bigint() - caseStarted) / 1e9;
+    results.push({ ...result, seconds: Number(seconds.toFixed(1)) });
+    if (runningChildren() > 0) throw new Error(`${benchCase.name} left processes running`);
+    console.error(`bench: ${benchCase.name} done in ${seconds.toFixed(1)} s`);
   }
   const table = writeResults(
     join(__dirname, 'results'),
-    { startedAt, finishedAt: new Date().toISOString(), quick, machine: machine() },
+    {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      seconds: Number((Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)),
+      quick,
+      command: ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' '),
+      machine: machine(),
+    },
     results,
   );
   console.log(table);
 }
 
+// Whatever happens, no service, nats-server or temporary file outlives the run.
+process.once('exit', cleanUpNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    cleanUpNow();
+    process.exit(130);
+  });
+
 main().then(
-  () => process.exit(0),
+  () => process.exit(),
   (error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -4,12 +4,15 @@ import type { Summary } from './stats';
 export interface Metric {
   readonly label: string;
   readonly unit: string;
+  /** Over the repetitions: min, median, max. */
   readonly rotor: Summary;
   readonly baseline?: { readonly label: string; readonly value: Summary };
-  /** rotor / baseline (medians). */
+  /** rotor / baseline, medians. */
   readonly ratio?: number;
+  /** What the issue asks for; '(reported)' when there is none. */
   readonly target: string;
-  readonly met: boolean;
+  /** Judged on medians; undefined when there is no target. */
+  readonly met?: boolean;
 }
 
 export interface CaseResult {
@@ -17,6 +20,8 @@ export interface CaseResult {
   readonly parameters: Record<string, unknown>;
   readonly metrics: Metric[];
   readonly notes?: string[];
+  /** Wall-clock time of the whole case, set-up included. */
+  readonly seconds?: number;
 }
 
 export interface BenchCase {
@@ -27,3 +32,11 @@ export interface BenchCase {
 
 export const ratioOf = (rotor: Summary, baseline: Summary): number =>
   Number((rotor.median / baseline.median).toFixed(3));
+
+/** A figure shown for context, with no target of its own. */
+export const reported = (label: string, unit: string, rotor: Summary): Metric => ({
+  label,
+  unit,
+  rotor,
+  target: '(reported)',
+});

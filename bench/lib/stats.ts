@@ -55,3 +55,12 @@ export const repeat = async (
   for (let i = 0; i < times; i++) values.push(await measure());
   return summarize(values);
 };
+
+const MIB = 2 ** 20;
+
+/** RSS now and at its peak over the process's life (`ru_maxrss`), MiB. */
+export const memory = (): { rssMb: number; maxRssMb: number; heapUsedMb: number } => ({
+  rssMb: process.memoryUsage.rss() / MIB,
+  maxRssMb: (process.resourceUsage().maxRSS * 1024) / MIB,
+  heapUsedMb: process.memoryUsage().heapUsed / MIB,
+});

@@ -1,0 +1,162 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SUBJECTS, type RegisterEndpointReply, type RotateSecretReply } from '@rotor/contracts';
+import { generateKekRingText } from '@rotor/crypto';
+import { createEventStore } from '@rotor/event-store';
+import { connectNats, drainNats, type NatsConnection } from '@rotor/messaging';
+import { findNatsServer } from '@rotor/testing';
+import {
+  freePort,
+  removeDir,
+  startProcess,
+  startTsProcess,
+  tempDir,
+  type Child,
+} from './processes';
+
+export type Service = 'command' | 'projector' | 'signer';
+
+export const ECHO_SUBJECT = 'bench.echo';
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * Rotor's distributed mode as `npm run start:distributed` runs it, minus what a benchmark
+ * does not use: a private nats-server (JetStream on, throw-away store), each service in its
+ * own Node process (`services/<name>/src/main.ts`, ts-node as in package.json) on one sqlite
+ * file (WAL, synchronous=FULL) and one KEK ring, plus the baseline: a plain nats.js
+ * subscriber in a process of its own that replies with the request's bytes.
+ *
+ * Services in their own processes matter: the sqlite store wakes subscribers in the same
+ * process at once, but a projector in another process only finds new events by polling,
+ * as in production; and a client in the benchmark's process never shares an event loop
+ * with the service it measures.
+ */
+export class Distributed {
+  private constructor(
+    private readonly dir: string,
+    private readonly processes: Child[],
+    readonly natsUrl: string,
+    readonly client: RotorNatsClient,
+  ) {}
+
+  static async start(services: readonly Service[]): Promise<Distributed> {
+    const binary = findNatsServer();
+    if (!binary) throw new Error('nats-server is not on PATH');
+    const dir = tempDir('distributed');
+    const processes: Child[] = [];
+    try {
+      const port = await freePort();
+      const nats = startProcess('nats-server', binary, [
+        '-js',
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-sd',
+        join(dir, 'nats'),
+      ]);
+      processes.push(nats);
+      await nats.waitForLine(/Server is ready/, START_TIMEOUT_MS);
+      const natsUrl = `nats://127.0.0.1:${port}`;
+
+      const sqlitePath = join(dir, 'rotor.sqlite');
+      const kekRingFile = join(dir, 'kek-ring.json');
+      writeFileSync(kekRingFile, generateKekRingText(), { mode: 0o600 });
+      // As start-distributed does: several processes opening a new file would race to migrate.
+      await createEventStore({ kind: 'sqlite', sqlitePath }).close();
+      const env = {
+        NATS_URL: natsUrl,
+        EVENT_STORE: 'sqlite',
+        ROTOR_DATA_DIR: dir,
+        SQLITE_PATH: sqlitePath,
+        ROTOR_KEK_RING_FILE: kekRingFile,
+        LOG_LEVEL: 'info',
+      };
+      const started = services.map((service) => {
+        const child = startTsProcess(service, `services/${service}/src/main.ts`, env);
+        processes.push(child);
+        return child.waitForLine(new RegExp(`${service} started`), START_TIMEOUT_MS);
+      });
+      const echo = startTsProcess('echo responder', 'bench/lib/echo-responder.ts', {
+        NATS_URL: natsUrl,
+      });
+      processes.push(echo);
+      await Promise.all([...started, echo.waitForLine(/echo ready/, START_TIMEOUT_MS)]);
+      const connection = await connectNats({ url: natsUrl, name: 'rotor-bench' });
+      return new Distributed(dir, processes, natsUrl, new RotorNatsClient(connection));
+    } catch (error) {
+      for (const child of processes.reverse()) await child.stop();
+      removeDir(dir);
+      throw error;
+    }
+  }
+
+  register(): Promise<RegisterEndpointReply> {
+    return this.client.request(SUBJECTS.command.registerEndpoint, {
+      meta: meta(),
+      tenantId: 'bench',
+    });
+  }
+
+  /** With `force`, so the next rotation is never refused; 0 s ends the overlap at once. */
+  rotate(endpointId: string, expireCurrentIn = 0): Promise<RotateSecretReply> {
+    return this.client.request(SUBJECTS.command.rotateSecret, {
+      meta: meta(),
+      endpointId,
+      expireCurrentIn,
+      force: true,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.client.close();
+    // Services first (they drain their NATS connections), the server last.
+    for (const child of [...this.processes].reverse()) await child.stop();
+    removeDir(this.dir);
+  }
+}
+
+let requests = 0;
+export const meta = () => ({ actor: 'bench', requestId: `bench-${process.pid}-${++requests}` });
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * One nats.js connection for Rotor and for the baseline alike, so the client's own cost is
+ * the same on both sides: a Rotor request is the JSON envelope Nest's NATS transport
+ * expects (`{ pattern, data, id }`, reply `{ response | err, isDisposed, id }`); the echo
+ * sends those very bytes to the echo responder and parses what comes back.
+ */
+export class RotorNatsClient {
+  private nextId = 0;
+
+  constructor(readonly connection: NatsConnection) {}
+
+  /** The bytes of a Rotor request, made once when a benchmark repeats the same one. */
+  envelope(subject: string, data: unknown): Uint8Array {
+    return encoder.encode(JSON.stringify({ pattern: subject, data, id: `b${++this.nextId}` }));
+  }
+
+  async request<T>(subject: string, data: unknown, timeoutMs = 10_000): Promise<T> {
+    return this.send<T>(subject, this.envelope(subject, data), timeoutMs);
+  }
+
+  async send<T>(subject: string, bytes: Uint8Array, timeoutMs = 10_000): Promise<T> {
+    const reply = await this.connection.request(subject, bytes, { timeout: timeoutMs });
+    const packet = JSON.parse(decoder.decode(reply.data)) as { err?: unknown; response?: T };
+    if (packet.err !== undefined && packet.err !== null)
+      throw new Error(`${subject} failed: ${JSON.stringify(packet.err)}`);
+    return packet.response as T;
+  }
+
+  /** The baseline: the same bytes through a plain nats.js responder, parsed the same way. */
+  async echo(bytes: Uint8Array, timeoutMs = 10_000): Promise<unknown> {
+    const reply = await this.connection.request(ECHO_SUBJECT, bytes, { timeout: timeoutMs });
+    return JSON.parse(decoder.decode(reply.data));
+  }
+
+  close(): Promise<void> {
+    return drainNats(this.connection);
+  }
+}
