@@ -11,6 +11,9 @@ export interface Output {
   json(value: unknown): Promise<void>;
   /** A message for the operator (stderr). */
   note(text: string): void;
+  /** Text as is, for commander's help (stdout) and usage errors (stderr). */
+  writeOut(text: string): void;
+  writeErr(text: string): void;
   /** The stream progress is drawn on, when it is a terminal; undefined when piped. */
   readonly progressStream?: ProgressStream;
 }
@@ -32,6 +35,12 @@ export const processOutput = (
     json: (value) => line(JSON.stringify(value)),
     note: (text) => {
       stderr.write(`${text}\n`);
+    },
+    writeOut: (text) => {
+      stdout.write(text);
+    },
+    writeErr: (text) => {
+      stderr.write(text);
     },
     progressStream: stderr.isTTY ? stderr : undefined,
   };

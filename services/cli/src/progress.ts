@@ -86,7 +86,8 @@ export const createProgress = (
   let count = 0;
   let frame = 0;
   let lastDrawn = 0;
-  let position: number | undefined;
+  // With a known end, the bar shows from the start (at 0) rather than a spinner first.
+  let position: number | undefined = head === undefined ? undefined : 0;
   const draw = (): void => {
     const fraction =
       head !== undefined && head > 0 && position !== undefined ? position / head : undefined;

@@ -1,13 +1,17 @@
-// Preloaded into a CLI child process by the rewrap crash test: SIGKILLs the process right
-// after its Nth data-key re-wrap is committed, as a power cut in the middle of a run would.
-import { SqliteEventStore } from '@rotor/event-store';
+/**
+ * Preloaded (`node -r`) into a CLI child by keys.int-spec.ts to crash it for real in the
+ * middle of a re-wrap: once `ROTOR_TEST_CRASH_AFTER_REWRAPS` data keys have been re-wrapped
+ * and written, the process kills itself with SIGKILL: no cleanup, no summary, exactly as a
+ * power cut after that append. Test-only: production code has no such hook.
+ */
+import { DataKeyVault } from '@rotor/crypto';
 
-const limit = Number(process.env.CRASH_AFTER_REWRAPS ?? '0');
-let rewraps = 0;
-const append = SqliteEventStore.prototype.append;
-SqliteEventStore.prototype.append = async function (this: SqliteEventStore, ...args) {
-  const result = await append.apply(this, args);
-  if (args[1].some((e) => e.type === 'DataKeyRewrapped') && ++rewraps >= limit)
-    process.kill(process.pid, 'SIGKILL');
-  return result;
+const limit = Number(process.env.ROTOR_TEST_CRASH_AFTER_REWRAPS);
+let rewrapped = 0;
+const rewrap = DataKeyVault.prototype.rewrap;
+
+DataKeyVault.prototype.rewrap = async function (this: DataKeyVault, ...args) {
+  const outcome = await rewrap.apply(this, args);
+  if (outcome === 'rewrapped' && ++rewrapped >= limit) process.kill(process.pid, 'SIGKILL');
+  return outcome;
 };

@@ -1,13 +1,14 @@
 import {
+  DATA_KEY_STREAM_PREFIX,
   DataKeyVault,
   openSecret,
   parseKekRing,
-  signatureHeaders,
   secretBytes,
+  signatureHeaders,
   verifySignature,
 } from '@rotor/crypto';
-import { endpointStreamName, type SealedKey } from '@rotor/domain';
-import { join } from 'node:path';
+import { endpointStreamName, upcast, type SealedKey } from '@rotor/domain';
+import { START, type EventStore } from '@rotor/event-store';
 import {
   commandService,
   kekRingText,
@@ -18,136 +19,177 @@ import {
   type TempStore,
 } from './cli-fixture';
 
-/** KEK rotation end to end: add a primary, re-wrap (crashing half way), drop the old KEK. */
+/**
+ * KEK rotation end to end: endpoints sealed under an old KEK, a new primary added, `keys
+ * rewrap` run as a child process, the old KEK removed; every live secret still opens and
+ * signs. Then a re-wrap killed midway, finished by a second run.
+ */
 describe('cli keys rewrap (child process, sqlite)', () => {
-  const ring1 = kekRingText('kek-1');
-  const ring2 = withRing(ring1, { primary: 'kek-2', add: ['kek-2'] });
-  const ring3 = withRing(ring2, { remove: ['kek-1'] });
   let store: TempStore;
-  const live: { endpointId: string; secret: string }[] = [];
+  afterEach(() => store.remove());
 
-  beforeAll(async () => {
-    store = tempStore();
-    const events = store.open();
-    const { service } = commandService(events, ring1);
-    for (let i = 0; i < 5; i++) {
-      const reply = await service.register({ meta: meta(), tenantId: 'acme' });
-      live.push({ endpointId: reply.endpoint.id, secret: reply.secret });
+  /** endpoint id -> every secret it was given, by key id. */
+  type Secrets = Map<string, Map<string, string>>;
+
+  const register = async (events: EventStore, ring: string, count: number, secrets: Secrets) => {
+    const { service } = commandService(events, ring);
+    for (let n = 0; n < count; n += 1) {
+      const reply = await service.register({
+        meta: meta(),
+        tenantId: 'acme',
+        url: `https://${n}.example`,
+      });
+      secrets.set(reply.endpoint.id, new Map([[reply.keyId, reply.secret]]));
     }
-    await service.delete({ meta: meta(), endpointId: live.pop()!.endpointId });
-    await events.close();
-  });
-  afterAll(() => store.remove());
+    return service;
+  };
 
-  const secretsUnder = async (ringText: string) => {
-    const events = store.open();
-    try {
-      const vault = new DataKeyVault(events, parseKekRing(ringText));
-      const opened: string[] = [];
-      for (const { endpointId } of live) {
-        const [registered] = await events.read(endpointStreamName(endpointId));
-        const key = (registered.data as { key: SealedKey }).key;
-        opened.push(openSecret(endpointId, key, vault.unwrap((await vault.get(endpointId))!)));
+  /** Opens every key of every endpoint with `ring` alone, signs with it, verifies with the original secret. */
+  const expectSecretsOpen = async (events: EventStore, ring: string, secrets: Secrets) => {
+    const vault = new DataKeyVault(events, parseKekRing(ring));
+    for (const [endpointId, keys] of secrets) {
+      const wrapped = await vault.get(endpointId);
+      expect(wrapped?.kekId).toBe(parseKekRing(ring).primaryId);
+      const dataKey = vault.unwrap(wrapped!);
+      const sealed: SealedKey[] = (await events.read(endpointStreamName(endpointId)))
+        .map(upcast)
+        .flatMap((event) => ('key' in event.data ? [event.data.key] : []));
+      expect(sealed.map((key) => key.keyId).sort()).toEqual([...keys.keys()].sort());
+      for (const key of sealed) {
+        const secret = openSecret(endpointId, key, dataKey);
+        expect(secret).toBe(keys.get(key.keyId));
+        const now = Math.floor(Date.now() / 1000);
+        const headers = signatureHeaders({
+          msgId: 'msg_1',
+          timestamp: now,
+          payload: '{"a":1}',
+          secrets: [secretBytes(secret)],
+        });
+        expect(
+          verifySignature({ headers, payload: '{"a":1}', secrets: [keys.get(key.keyId)!], now }),
+        ).toEqual({ ok: true, matchedIndex: 0 });
       }
-      return opened;
-    } finally {
-      await events.close();
     }
   };
 
-  it('resumes after a crash, then the old KEK can leave the ring and every secret still signs', async () => {
-    const crashed = await runCli(
-      ['keys', 'rewrap'],
-      { SQLITE_PATH: store.path, ROTOR_KEK_RING: ring2, CRASH_AFTER_REWRAPS: '2' },
-      {
-        preload: join(__dirname, 'crash-after-rewraps.ts'),
-      },
-    );
-    expect(crashed.signal).toBe('SIGKILL');
-    // Half done: the old KEK cannot be dropped yet.
-    await expect(secretsUnder(ring3)).rejects.toThrow();
+  const dataKeyEventTypes = async (events: EventStore) => {
+    const types: string[] = [];
+    for await (const event of events.readAll(START, { streamPrefixes: [DATA_KEY_STREAM_PREFIX] }))
+      types.push(event.type);
+    return types;
+  };
 
-    const resumed = await runCli(['keys', 'rewrap', '--json'], {
+  it('given a new primary KEK, then old and new endpoints open and sign once the old KEK is gone', async () => {
+    store = tempStore();
+    const oldRing = kekRingText('kek-old');
+    const rotatedRing = withRing(oldRing, { add: ['kek-new'], primary: 'kek-new' });
+    const newOnly = withRing(rotatedRing, { remove: ['kek-old'] });
+    const secrets: Secrets = new Map();
+
+    let events = store.open();
+    const before = await register(events, oldRing, 3, secrets);
+    const [first] = secrets.keys();
+    const rotated = await before.rotate({ meta: meta(), endpointId: first, expireCurrentIn: 600 });
+    secrets.get(first)!.set(rotated.keyId, rotated.secret);
+    const doomed = new Map() as Secrets;
+    await register(events, oldRing, 1, doomed);
+    const [deleted] = doomed.keys();
+    await before.delete({ meta: meta(), endpointId: deleted });
+    // A registration refused after its data key was made leaves an orphan data key: it is
+    // re-wrapped too (a retry with the same endpoint id would need it).
+    await expect(before.register({ meta: meta(), tenantId: 'Not A Tenant' })).rejects.toBeDefined();
+    // Services restarted with the rotated ring: new endpoints get data keys under kek-new.
+    await register(events, rotatedRing, 2, secrets);
+    await events.close();
+
+    // The old KEK removed too early: the run says which data keys it cannot open (exit 1).
+    const early = await runCli(['keys', 'rewrap', '--json'], {
       SQLITE_PATH: store.path,
-      ROTOR_KEK_RING: ring2,
+      ROTOR_KEK_RING: newOnly,
     });
-    expect(resumed.code).toBe(0);
-    expect(JSON.parse(resumed.stdout)).toMatchObject({
-      rewrapped: 2,
+    expect(early.code).toBe(1);
+    expect(JSON.parse(early.stdout)).toMatchObject({ rewrapped: 0, already_primary: 2, failed: 4 });
+    expect(early.stderr.match(/cannot re-wrap/g)).toHaveLength(4);
+    expect(early.stderr).toMatch(
+      /cannot re-wrap the data key of we_[0-9a-f]{32}: KEK "kek-old" is not in the configured KEK ring/,
+    );
+
+    const run = await runCli(['keys', 'rewrap', '--json'], {
+      SQLITE_PATH: store.path,
+      ROTOR_KEK_RING: rotatedRing,
+    });
+    expect(run.code).toBe(0);
+    // 3 endpoints and the orphan re-wrapped, 2 already under kek-new, the deleted one shredded.
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      rewrapped: 4,
       already_primary: 2,
       shredded: 1,
       failed: 0,
+      primary_kek_id: 'kek-new',
     });
 
-    const opened = await secretsUnder(ring3);
-    expect(opened).toEqual(live.map((l) => l.secret));
-    for (const secret of opened) {
-      const headers = signatureHeaders({
-        msgId: 'msg_1',
-        timestamp: 1_800_000_000,
-        payload: '{}',
-        secrets: [secretBytes(secret)],
-      });
-      expect(
-        verifySignature({ headers, payload: '{}', secrets: [secret], now: 1_800_000_000 }),
-      ).toMatchObject({ ok: true });
-    }
-    // New endpoints made after the rotation use the new primary, with the old KEK gone.
-    const events = store.open();
-    const { service } = commandService(events, ring3);
-    const fresh = await service.register({ meta: meta(), tenantId: 'acme' });
-    await events.close();
-    expect(fresh.secret).toMatch(/^whsec_/);
-  });
-
-  it('reports a data key whose KEK is not in the ring, and exits 1', async () => {
-    const run = await runCli(['keys', 'rewrap'], {
+    const again = await runCli(['keys', 'rewrap'], {
       SQLITE_PATH: store.path,
-      ROTOR_KEK_RING: kekRingText('kek-9'),
+      ROTOR_KEK_RING: newOnly,
     });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/cannot re-wrap the data key of we_/);
-  });
-});
-
-describe('cli api-keys (child process, sqlite)', () => {
-  let store: TempStore;
-  const env = () => ({ SQLITE_PATH: store.path, ROTOR_KEK_RING: kekRingText('kek-1') });
-  beforeAll(() => {
-    store = tempStore();
-  });
-  afterAll(() => store.remove());
-
-  it('creates a key shown once, lists it without its hash, and revokes it', async () => {
-    const created = await runCli(
-      ['api-keys', 'create', '--tenant', 'acme', '--scopes', 'endpoints:read,audit:read', '--json'],
-      env(),
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      're-wrapped 0 data key(s) under KEK kek-new; 6 already under it, 1 shredded (deleted endpoints), 0 failed\n',
     );
-    expect(created.code).toBe(0);
-    const key = JSON.parse(created.stdout);
-    expect(key).toMatchObject({
-      tenant_id: 'acme',
-      scopes: ['endpoints:read', 'audit:read'],
-      key: expect.stringMatching(/^rk_[A-Za-z0-9_-]{43}$/),
-    });
+    expect(again.stderr).toMatch(/^read \d+ events in/m);
 
-    const listed = await runCli(['api-keys', 'list', '--json'], env());
-    expect(listed.code).toBe(0);
-    expect(listed.stdout).toContain(key.id);
-    expect(listed.stdout).not.toContain(key.key);
-    expect(listed.stdout).not.toMatch(/hash/i);
-
-    expect((await runCli(['api-keys', 'revoke', key.id], env())).code).toBe(0);
-    const after = await runCli(['api-keys', 'list', '--json'], env());
-    expect(after.stdout).toMatch(/revoked/);
+    events = store.open();
+    await expectSecretsOpen(events, newOnly, secrets);
+    await events.close();
+    const printed = run.stdout + run.stderr + again.stdout + again.stderr;
+    for (const keys of secrets.values())
+      for (const secret of keys.values()) expect(printed).not.toContain(secret);
   });
 
-  it('refuses unknown scopes and malformed tenants with exit 2', async () => {
-    const [scope, tenant] = await Promise.all([
-      runCli(['api-keys', 'create', '--tenant', 'acme', '--scopes', 'everything'], env()),
-      runCli(['api-keys', 'create', '--tenant', 'Not A Tenant', '--scopes', 'audit:read'], env()),
-    ]);
-    expect(scope).toMatchObject({ code: 2, stderr: expect.stringMatching(/scope/) });
-    expect(tenant).toMatchObject({ code: 2, stderr: expect.stringMatching(/tenant/) });
+  it('given a re-wrap killed midway, then running it again finishes the job', async () => {
+    store = tempStore();
+    const oldRing = kekRingText('kek-old');
+    const rotatedRing = withRing(oldRing, { add: ['kek-new'], primary: 'kek-new' });
+    const secrets: Secrets = new Map();
+    let events = store.open();
+    await register(events, oldRing, 12, secrets);
+    await events.close();
+    const env = { SQLITE_PATH: store.path, ROTOR_KEK_RING: rotatedRing };
+
+    const crashed = await runCli(
+      ['keys', 'rewrap', '--json'],
+      { ...env, ROTOR_TEST_CRASH_AFTER_REWRAPS: '5' },
+      {
+        preload: './services/cli/test/crash-after-rewraps.ts',
+      },
+    );
+    expect(crashed).toMatchObject({ code: null, signal: 'SIGKILL', stdout: '' });
+    events = store.open();
+    expect(
+      (await dataKeyEventTypes(events)).filter((type) => type === 'DataKeyRewrapped'),
+    ).toHaveLength(5);
+    await events.close();
+
+    const resumed = await runCli(['keys', 'rewrap', '--json'], env);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({
+      rewrapped: 7,
+      already_primary: 5,
+      shredded: 0,
+      failed: 0,
+    });
+
+    // Each data key was re-wrapped exactly once, every chain is intact, every secret opens
+    // without the old KEK.
+    events = store.open();
+    const types = await dataKeyEventTypes(events);
+    expect(types.filter((type) => type === 'DataKeyRewrapped')).toHaveLength(12);
+    await expectSecretsOpen(events, withRing(rotatedRing, { remove: ['kek-old'] }), secrets);
+    await events.close();
+    const verify = await runCli(['audit', 'verify'], env);
+    expect(verify).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/every hash chain is intact/),
+    });
   });
 });

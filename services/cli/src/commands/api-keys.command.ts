@@ -22,11 +22,7 @@ import type { RunCommand } from '../context';
  * API keys of the REST facade (DESIGN §5), event-sourced by @rotor/access. The plaintext
  * key is printed once, by `create`; the store only ever holds its hash.
  */
-export function registerApiKeyCommands(program: Command, run: RunCommand): void {
-  const apiKeys = program
-    .command('api-keys')
-    .description('create, list and revoke the API keys of the REST facade');
-
+export function registerApiKeyCommands(apiKeys: Command, run: RunCommand): void {
   apiKeys
     .command('create')
     .description('create a key bound to a tenant with some scopes, and print it ONCE')

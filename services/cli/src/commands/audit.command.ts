@@ -23,11 +23,7 @@ import { createProgress, formatCount, rateOf } from '../progress';
 
 const ENDPOINT_PREFIX = `${ENDPOINT_STREAM_CATEGORY}-`;
 
-export function registerAuditCommands(program: Command, run: RunCommand): void {
-  const audit = program
-    .command('audit')
-    .description('replay an endpoint history, verify the audit hash chains');
-
+export function registerAuditCommands(audit: Command, run: RunCommand): void {
   audit
     .command('replay')
     .description(

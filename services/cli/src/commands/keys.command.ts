@@ -7,9 +7,7 @@ import type { RunCommand } from '../context';
 import { formatRewrapSummary, rewrapAll } from '../keys/rewrap';
 import { createProgress, formatCount, rateOf } from '../progress';
 
-export function registerKeyCommands(program: Command, run: RunCommand): void {
-  const keys = program.command('keys').description('key-encryption keys (KEKs)');
-
+export function registerKeyCommands(keys: Command, run: RunCommand): void {
   keys
     .command('rewrap')
     .description("re-seal every endpoint's data key under the primary KEK of the ring")

@@ -7,11 +7,7 @@ import { PROJECTED_STREAM_PREFIXES } from '../../../projector/src/projector.cons
 import { formatDifference, formatRebuildSummary, rebuildViews } from '../projections/rebuild';
 import { createProgress } from '../progress';
 
-export function registerProjectionCommands(program: Command, run: RunCommand): void {
-  const projections = program
-    .command('projections')
-    .description("the projector's views (endpoint views, key rings, API keys)");
-
+export function registerProjectionCommands(projections: Command, run: RunCommand): void {
   projections
     .command('rebuild')
     .description(
