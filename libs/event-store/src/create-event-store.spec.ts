@@ -1,10 +1,22 @@
 import { createEventStore } from './create-event-store';
 import { EsdbEventStore } from './esdb/esdb-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
+import { ThreadedSqliteEventStore } from './sqlite/threaded-sqlite-event-store';
 
 describe('createEventStore', () => {
-  it('builds the embedded store', async () => {
+  it('builds the embedded store with its connection on a worker thread by default', async () => {
     const store = createEventStore({ kind: 'sqlite', sqlitePath: ':memory:' });
+    expect(store).toBeInstanceOf(ThreadedSqliteEventStore);
+    await expect(store.ping()).resolves.toBe(true);
+    await store.close();
+  });
+
+  it('builds the embedded store on this thread when asked to', async () => {
+    const store = createEventStore({
+      kind: 'sqlite',
+      sqlitePath: ':memory:',
+      sqlite: { onThisThread: true },
+    });
     expect(store).toBeInstanceOf(SqliteEventStore);
     await expect(store.ping()).resolves.toBe(true);
     await store.close();

@@ -7,4 +7,5 @@ export * from './audit/verify-stream';
 export * from './command-handling';
 export * from './create-event-store';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
+export { ThreadedSqliteEventStore } from './sqlite/threaded-sqlite-event-store';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb-event-store';

@@ -17,7 +17,8 @@ export interface FeedPage {
 }
 
 export interface PolledFeed {
-  scan(after: number, filter: StreamFilter | undefined): FeedPage;
+  /** Synchronous on the connection's own thread, a promise across a worker thread. */
+  scan(after: number, filter: StreamFilter | undefined): FeedPage | Promise<FeedPage>;
   readonly notifier: AppendNotifier;
   readonly pollIntervalMs: number;
 }
@@ -59,7 +60,7 @@ export class PollingSubscription implements Subscription {
     try {
       while (!this.stopped) {
         const seen = this.feed.notifier.current;
-        const page = this.feed.scan(after, this.options.filter);
+        const page = await this.feed.scan(after, this.options.filter);
         for (const event of page.events) {
           if (this.stopped) return;
           await this.options.onEvent(event);

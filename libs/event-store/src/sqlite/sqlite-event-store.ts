@@ -30,6 +30,13 @@ export interface SqliteEventStoreOptions {
   readonly pageSize?: number;
 }
 
+/** One append of a group (`appendGroup`). */
+export interface AppendRequest {
+  readonly stream: string;
+  readonly events: readonly EventToAppend[];
+  readonly expected: ExpectedRevision;
+}
+
 interface EventRow {
   readonly global_position: number;
   readonly stream: string;
@@ -62,6 +69,9 @@ export class SqliteEventStore implements EventStore {
   private readonly appendInTransaction: Database.Transaction<
     (stream: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
   >;
+  private readonly appendGroupInTransaction: Database.Transaction<
+    (requests: readonly AppendRequest[]) => Array<AppendResult | Error>
+  >;
   private readonly deleteInTransaction: Database.Transaction<(stream: string) => void>;
   private closed = false;
 
@@ -85,6 +95,18 @@ export class SqliteEventStore implements EventStore {
     }
     this.statements = this.prepareStatements();
     this.appendInTransaction = this.db.transaction(this.appendRows.bind(this));
+    // Called inside the group's transaction, `appendInTransaction` runs in a savepoint of
+    // its own: an append that fails its check rolls back alone, its neighbours still commit.
+    this.appendGroupInTransaction = this.db.transaction((requests: readonly AppendRequest[]) =>
+      requests.map(({ stream, events, expected }) => {
+        try {
+          assertAppendable(stream, events, expected);
+          return this.appendInTransaction(stream, events, expected);
+        } catch (error) {
+          return toStoreError(error) as Error;
+        }
+      }),
+    );
     this.deleteInTransaction = this.db.transaction((stream: string) => {
       this.statements.deleteEvents.run(stream);
       this.statements.tombstone.run(stream, new Date().toISOString());
@@ -104,6 +126,27 @@ export class SqliteEventStore implements EventStore {
     const result = this.guard(() => this.appendInTransaction.immediate(stream, events, expected));
     this.notifier.notify();
     return result;
+  }
+
+  /**
+   * Group commit: several appends in ONE transaction, so one fsync for all of them. Each
+   * keeps its own expected-revision check; one that fails gets its error in its slot and
+   * the others still land. Only when the commit itself fails (a full disk) does the whole
+   * call throw, and then none of them was written. Synchronous: for the store's worker
+   * thread (threaded-sqlite-event-store.ts), which collects the appends that arrive while
+   * the previous group is being written.
+   */
+  appendGroup(requests: readonly AppendRequest[]): Array<AppendResult | Error> {
+    if (requests.length === 0) return [];
+    const results = this.guard(() => this.appendGroupInTransaction.immediate(requests));
+    if (results.some((result) => !(result instanceof Error))) this.notifier.notify();
+    return results;
+  }
+
+  /** One bounded page of the global feed strictly after `after` (see `scan`). */
+  readFeedPage(after: GlobalPosition, filter?: StreamFilter): FeedPage {
+    assertFilter(filter);
+    return this.scan(parsePosition(after), filter);
   }
 
   async read(stream: string): Promise<RecordedEvent[]> {

@@ -1,0 +1,154 @@
+import { resolve } from 'node:path';
+import {
+  EventStoreUnavailableError,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type GlobalPosition,
+  type RecordedEvent,
+  type StreamFilter,
+  type SubscribeOptions,
+  type Subscription,
+} from '../event-store.port';
+import { assertAppendable, assertFilter, toJsonText } from '../store-input';
+import { acquireNotifier, type AppendNotifier } from './append-notifier';
+import { PollingSubscription, type FeedPage } from './polling-subscription';
+import type { SqliteEventStoreOptions } from './sqlite-event-store';
+import { acquireStoreWorker, type StoreWorker } from './store-worker.client';
+import type { WorkerRequestBody } from './store-worker.protocol';
+
+/**
+ * The embedded store with its connection on a worker thread (store-worker.ts): the same
+ * SQLite file, schema and guarantees as `SqliteEventStore`, which does the work there, but
+ * reads, writes and fsyncs never hold this thread's event loop, so HTTP, NATS and signing
+ * keep answering while the disk works. Appends that arrive while a write is in flight are
+ * committed together (group commit: one fsync for the group, each append with its own
+ * revision check). An append is acknowledged only after its transaction committed.
+ *
+ * The instances on one file in one process share one worker (store-worker.client.ts), so
+ * the modules of the all-in-one process group their commits together too.
+ */
+export class ThreadedSqliteEventStore implements EventStore {
+  private readonly worker: StoreWorker;
+  private readonly releaseWorker: () => Promise<void>;
+  private readonly notifier: AppendNotifier;
+  private readonly releaseNotifier: () => void;
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly pollIntervalMs: number;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    options: SqliteEventStoreOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 25;
+    const inMemory = path === ':memory:' || path === '';
+    const file = inMemory ? undefined : resolve(path);
+    ({ worker: this.worker, release: this.releaseWorker } = acquireStoreWorker(
+      file,
+      path,
+      options,
+    ));
+    // Appends through this instance wake subscriptions of every store on the same file in
+    // this process at once, the threaded and the synchronous kind alike.
+    ({ notifier: this.notifier, release: this.releaseNotifier } = acquireNotifier(file));
+  }
+
+  async append(
+    stream: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    assertAppendable(stream, events, expected);
+    // Refused here with the same TypeError the synchronous store gives, before anything
+    // crosses the thread (structured cloning would refuse other values, or keep some that
+    // JSON would drop).
+    events.forEach((event, index) => {
+      const what = `event ${index} (${event.type}) of the batch for ${stream}`;
+      toJsonText(event.data, `the data of ${what}`);
+      toJsonText(event.metadata, `the metadata of ${what}`);
+    });
+    const result = (await this.call({ op: 'append', stream, events, expected })) as AppendResult;
+    this.notifier.notify();
+    return result;
+  }
+
+  async read(stream: string): Promise<RecordedEvent[]> {
+    return (await this.call({ op: 'read', stream })) as RecordedEvent[];
+  }
+
+  async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {
+    assertFilter(filter);
+    let after = from;
+    for (;;) {
+      const page = await this.page(after, filter);
+      yield* page.events;
+      after = String(page.scannedTo);
+      if (page.atEnd) return;
+    }
+  }
+
+  subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription {
+    assertFilter(options.filter);
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    if (!/^(start|\d{1,15})$/.test(from))
+      throw new RangeError(`not a position of the embedded event store: ${from}`);
+    const subscription = new PollingSubscription(
+      {
+        scan: (after, filter) => this.page(String(after), filter),
+        notifier: this.notifier,
+        pollIntervalMs: this.pollIntervalMs,
+      },
+      from === 'start' ? 0 : Number(from),
+      options,
+    );
+    this.subscriptions.add(subscription);
+    return {
+      close: async () => {
+        await subscription.close();
+        this.subscriptions.delete(subscription);
+      },
+    };
+  }
+
+  async deleteStream(stream: string): Promise<void> {
+    await this.call({ op: 'deleteStream', stream });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.call({ op: 'ping' })) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Groups written, and appends in them, by this file's worker: for tests and benchmarks. */
+  async groupCommitStats(): Promise<{ groups: number; appends: number }> {
+    return (await this.call({ op: 'stats' })) as { groups: number; appends: number };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    this.subscriptions.clear();
+    this.closed = true;
+    this.releaseNotifier();
+    await this.releaseWorker();
+  }
+
+  private page(after: GlobalPosition, filter: StreamFilter | undefined): Promise<FeedPage> {
+    return this.call({
+      op: 'page',
+      after,
+      ...(filter === undefined ? {} : { filter }),
+    }) as Promise<FeedPage>;
+  }
+
+  private call(body: WorkerRequestBody): Promise<unknown> {
+    if (this.closed)
+      return Promise.reject(new EventStoreUnavailableError('the event store is closed'));
+    return this.worker.call(body);
+  }
+}
