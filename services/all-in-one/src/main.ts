@@ -30,8 +30,9 @@ async function main(): Promise<void> {
   (handlers as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
   app.enableShutdownHooks();
   await app.startAllMicroservices();
-  await app.listen(config.port, '127.0.0.1');
+  // Before listening: once /health answers, the first start's key exists and is printed.
   await ensureDevApiKey(app.get<EventStore>(EVENT_STORE), config.port, new Logger('all-in-one'));
+  await app.listen(config.port, '127.0.0.1');
   new Logger('all-in-one').log(
     `Rotor is running: http://localhost:${config.port} (docs at /docs), data in ${config.dataDir}`,
   );
