@@ -135,12 +135,11 @@ describeWithNats('Rotor RPC over NATS', (getUrl) => {
       });
   });
 
-  it('the client rides out a NATS outage: fails fast while it lasts, answers after', async () => {
-    // The client side: the reconnect settings are unlimited, so no outage outlasts them.
+  it('a service that goes away is "no responders" at once, and is called again once back', async () => {
+    // NATS outages: nats-outage.int-spec.ts; the reconnect settings are unlimited.
     expect(NATS_RECONNECT_OPTIONS.maxReconnectAttempts).toBe(-1);
     await serve('a');
     await expect(client.request(FIXTURE.echo, {}, { timeoutMs: 5_000 })).resolves.toBeDefined();
-    // A proxy-free outage: the server side drops its connection and comes back on a new one.
     const app = apps.pop()!;
     await app.close();
     await expect(client.request(FIXTURE.echo, {}, { timeoutMs: 5_000 })).rejects.toMatchObject({
