@@ -30,6 +30,8 @@ export interface MessageLink {
     queue: string | undefined,
     onMessage: (subject: string, data: Uint8Array | string, respond: Respond | undefined) => void,
   ): void;
+  /** Resolves once the server has every subscription made so far (a NATS PING). */
+  flush(): Promise<void>;
   /** Stops taking messages; those already taken still get their replies. */
   stopServing(): Promise<void>;
   close(): Promise<void>;
@@ -99,8 +101,10 @@ export class RpcServer extends Server implements CustomTransportStrategy {
       .open()
       .then(() => {
         for (const [subject, handler] of this.messageHandlers) this.serve(subject, handler);
-        this._status$.next('connected');
+        // Listening means served: a request sent right after must not meet "no responders".
+        return this.link.flush();
       })
+      .then(() => this._status$.next('connected'))
       .then(() => callback(), callback);
   }
 

@@ -61,16 +61,17 @@ describe('in-process transport', () => {
       await startFixture(inProcessServerOptions(bus), 'a', new CallLog(), NatsOnlyController),
     );
 
-    await expect(
-      client.request('rotor.test.nats-only', {}, { timeoutMs: 1_000 }),
-    ).resolves.toEqual({ bound: true });
+    await expect(client.request('rotor.test.nats-only', {}, { timeoutMs: 1_000 })).resolves.toEqual(
+      { bound: true },
+    );
   });
 
   it('a request without a reply in time fails with RpcTimeoutError', async () => {
     bus.subscribe(`${FIXTURE.unserved}.*`, () => undefined);
-    await expect(
-      client.request(FIXTURE.unserved, {}, { timeoutMs: 20 }),
-    ).rejects.toMatchObject({ name: 'RpcTimeoutError', timeoutMs: 20 });
+    await expect(client.request(FIXTURE.unserved, {}, { timeoutMs: 20 })).rejects.toMatchObject({
+      name: 'RpcTimeoutError',
+      timeoutMs: 20,
+    });
   });
 
   it('stops serving once the microservice is closed', async () => {

@@ -25,6 +25,9 @@ export class InProcessLink implements MessageLink {
     );
   }
 
+  /** Subscriptions on the bus take effect at once. */
+  async flush(): Promise<void> {}
+
   async stopServing(): Promise<void> {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
   }

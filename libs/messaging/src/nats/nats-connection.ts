@@ -4,7 +4,7 @@ import { assertCallerToken, inboxPrefixOf } from '../wire';
 export type { NatsConnection } from 'nats';
 
 /**
- * Reconnect settings shared by our own connections and Nest's NATS transport: once up, a
+ * Reconnect settings of every NATS connection (nats.js never gives up): once up, a
  * service rides out a NATS restart instead of dying; only the first connect fails fast.
  */
 export const NATS_RECONNECT_OPTIONS = {

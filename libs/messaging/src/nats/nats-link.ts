@@ -42,6 +42,10 @@ export class NatsLink implements MessageLink {
     this.subscriptions.push(subscription);
   }
 
+  async flush(): Promise<void> {
+    await this.connection?.flush();
+  }
+
   async stopServing(): Promise<void> {
     const subscriptions = this.subscriptions.splice(0);
     if (!this.connection || this.connection.isClosed()) return;
