@@ -6,13 +6,14 @@ import {
   type CustomTransportStrategy,
   type MessageHandler,
 } from '@nestjs/microservices';
-import { isErrorReply } from '@rotor/contracts';
+import { errorReply, INVALID_REQUEST, isErrorReply } from '@rotor/contracts';
 import { firstValueFrom, isObservable } from 'rxjs';
 import {
   decodeRequest,
   encodeReply,
   INTERNAL_ERROR_REPLY,
   INTERNAL_ERROR_TEXT,
+  isCallerToken,
   servedSubject,
 } from './wire';
 
@@ -138,7 +139,10 @@ export class RpcServer extends Server implements CustomTransportStrategy {
         return;
       }
       const caller = received.slice(callerAt);
-      const task = this.handle(handler, data, new RpcContext([received, caller]), respond);
+      const context = new RpcContext([received, caller]);
+      // A handler may trust the token's form: it names a NATS user (wire.ts).
+      if (!isCallerToken(caller)) return this.answer(respond, context, BAD_CALLER);
+      const task = this.handle(handler, data, context, respond);
       this.inFlight.add(task);
       void task.finally(() => this.inFlight.delete(task));
     });
@@ -188,6 +192,12 @@ export class RpcServer extends Server implements CustomTransportStrategy {
     return INTERNAL_ERROR_REPLY;
   }
 }
+
+const BAD_CALLER = errorReply(
+  INVALID_REQUEST,
+  "the subject's last token must be the caller's NATS user name (letters, digits, '-', '_')",
+  400,
+);
 
 const describe = (error: unknown): string => {
   const message = (error as { message?: unknown } | null)?.message;

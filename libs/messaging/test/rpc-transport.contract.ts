@@ -7,8 +7,8 @@ import { CALLER, FIXTURE, REFUSAL } from './rpc-fixture';
 export interface TransportUnderTest {
   /** Calls as `CALLER`. */
   readonly client: RpcClient;
-  /** Sends `body` as is to `<subject>.<CALLER>`, with a reply subject; the reply's text. */
-  raw(subject: string, body: string): Promise<string>;
+  /** Sends `body` as is to `<subject>.<caller>`, with a reply subject; the reply's text. */
+  raw(subject: string, body: string, caller?: string): Promise<string>;
   /** Sends `body` to `<subject>.<CALLER>` without a reply subject. */
   publish(subject: string, body: string): void;
 }
@@ -122,6 +122,12 @@ export function rpcTransportContract(transport: () => TransportUnderTest): void 
     const deepest = `{"a":${'['.repeat(MAX_REQUEST_DEPTH - 1)}${']'.repeat(MAX_REQUEST_DEPTH - 1)}}`;
     expect(JSON.parse(await transport().raw(FIXTURE.echo, deepest))).toMatchObject({
       caller: CALLER,
+    });
+  });
+
+  it('answers a caller token that is not a user name with a 400 invalid_request', async () => {
+    expect(JSON.parse(await transport().raw(FIXTURE.echo, '{}', 'caller%x'))).toMatchObject({
+      error: { code: 'invalid_request', status: 400 },
     });
   });
 

@@ -27,8 +27,8 @@ describe('in-process transport', () => {
     });
     rpcTransportContract(() => ({
       client,
-      raw: (subject, body) =>
-        new Promise<string>((resolve) => bus.publish(`${subject}.${CALLER}`, body, resolve)),
+      raw: (subject, body, caller = CALLER) =>
+        new Promise<string>((resolve) => bus.publish(`${subject}.${caller}`, body, resolve)),
       publish: (subject, body) => void bus.publish(`${subject}.${CALLER}`, body),
     }));
   });

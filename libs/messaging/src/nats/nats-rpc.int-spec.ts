@@ -46,10 +46,10 @@ describeWithNats('Rotor RPC over NATS', (getUrl) => {
     beforeEach(() => serve('a'));
     rpcTransportContract(() => ({
       client,
-      raw: async (subject, body) =>
+      raw: async (subject, body, caller = CALLER) =>
         decoder.decode(
           (
-            await connection.request(`${subject}.${CALLER}`, encoder.encode(body), {
+            await connection.request(`${subject}.${caller}`, encoder.encode(body), {
               timeout: 5_000,
             })
           ).data,
