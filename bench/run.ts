@@ -4,6 +4,7 @@ import { propagation } from './cases/propagation';
 import { replay } from './cases/replay';
 import { restRotate } from './cases/rest-rotate';
 import { rotateNats } from './cases/rotate-nats';
+import { rpcPath } from './cases/rpc-path';
 import { signerNats } from './cases/signer-nats';
 import { signingCore } from './cases/signing-core';
 import { machine } from './lib/machine';
@@ -19,6 +20,7 @@ import type { BenchCase, CaseResult } from './lib/result';
 const CASES: readonly BenchCase[] = [
   signingCore,
   signerNats,
+  rpcPath,
   rotateNats,
   restRotate,
   propagation,
@@ -27,7 +29,7 @@ const CASES: readonly BenchCase[] = [
 ];
 
 const USAGE = `usage: npm run bench [-- [--quick] [<name>...]]
-  --quick   fewer iterations per repetition (all seven in under two minutes)
+  --quick   fewer iterations per repetition (all of them in a few minutes)
   <name>    ${CASES.map((c) => c.name).join(', ')}`;
 
 async function main(): Promise<void> {

@@ -1,4 +1,3 @@
-import { SUBJECTS } from '@rotor/contracts';
 import { Distributed, meta } from '../lib/distributed';
 import { ratioOf, reported, type BenchCase } from '../lib/result';
 import { latencies, percentile, summarize } from '../lib/stats';
@@ -39,7 +38,7 @@ export const rotateNats: BenchCase = {
       const endpoints = await register(pool);
       let turn = 0;
       const rotateNext = () => rotor.rotate(endpoints[turn++ % endpoints.length], 0);
-      const sample = client.envelope(SUBJECTS.command.rotateSecret, {
+      const sample = client.body({
         meta: meta(),
         endpointId: endpoints[0],
         expireCurrentIn: 0,

@@ -61,10 +61,7 @@ export const signerNats: BenchCase = {
       const echoP99: number[] = [];
       for (let run = 0; run < runs + 1; run++) {
         const sign = await latencies(() => client.request(SUBJECTS.signer.sign, item()), requests);
-        const echo = await latencies(
-          () => client.echo(client.envelope(SUBJECTS.signer.sign, item())),
-          requests,
-        );
+        const echo = await latencies(() => client.echo(client.body(item())), requests);
         if (run === 0) continue; // warm-up: JIT, connections, the signer's opened keys
         singleP50.push(percentile(sign, 50));
         singleP99.push(percentile(sign, 99));
@@ -79,7 +76,7 @@ export const signerNats: BenchCase = {
       for (let run = 0; run < runs + 1; run++) {
         const count = run === 0 ? Math.ceil(batches / 4) : batches;
         const bodies = Array.from({ length: count }, () =>
-          client.envelope(SUBJECTS.signer.signBatch, {
+          client.body({
             items: Array.from({ length: BATCH }, item),
           }),
         );
@@ -126,7 +123,7 @@ export const signerNats: BenchCase = {
           warmUp: 'one unreported run of each before the measured ones',
           services: 'command, projector, signer: one process each (ts-node), one nats-server',
           client:
-            'one nats.js connection in the benchmark process; Rotor requests in the Nest envelope, the echo carries the same bytes',
+            'one nats.js connection in the benchmark process; Rotor requests as bare JSON (no envelope), the echo carries the same bytes',
         },
         metrics: [
           {

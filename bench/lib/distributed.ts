@@ -82,7 +82,7 @@ export class Distributed {
       });
       processes.push(echo);
       await Promise.all([...started, echo.waitForLine(/echo ready/, START_TIMEOUT_MS)]);
-      const connection = await connectNats({ url: natsUrl, name: 'rotor-bench' });
+      const connection = await connectNats({ url: natsUrl, name: 'rotor-bench', caller: CALLER });
       return new Distributed(dir, processes, natsUrl, new RotorNatsClient(connection));
     } catch (error) {
       for (const child of processes.reverse()) await child.stop();
@@ -122,32 +122,35 @@ export const meta = () => ({ actor: 'bench', requestId: `bench-${process.pid}-${
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The benchmark's caller token: Rotor requests go to `<subject>.bench`. */
+const CALLER = 'bench';
+
 /**
  * One nats.js connection for Rotor and for the baseline alike, so the client's own cost is
- * the same on both sides: a Rotor request is the JSON envelope Nest's NATS transport
- * expects (`{ pattern, data, id }`, reply `{ response | err, isDisposed, id }`); the echo
- * sends those very bytes to the echo responder and parses what comes back.
+ * the same on both sides: a Rotor request is the bare JSON of the request message (README:
+ * "The NATS API"), the reply the reply message or `{"error": ...}`; the echo sends those very
+ * bytes to the echo responder and parses what comes back.
  */
 export class RotorNatsClient {
-  private nextId = 0;
-
   constructor(readonly connection: NatsConnection) {}
 
   /** The bytes of a Rotor request, made once when a benchmark repeats the same one. */
-  envelope(subject: string, data: unknown): Uint8Array {
-    return encoder.encode(JSON.stringify({ pattern: subject, data, id: `b${++this.nextId}` }));
+  body(data: unknown): Uint8Array {
+    return encoder.encode(JSON.stringify(data));
   }
 
   async request<T>(subject: string, data: unknown, timeoutMs = 10_000): Promise<T> {
-    return this.send<T>(subject, this.envelope(subject, data), timeoutMs);
+    return this.send<T>(subject, this.body(data), timeoutMs);
   }
 
   async send<T>(subject: string, bytes: Uint8Array, timeoutMs = 10_000): Promise<T> {
-    const reply = await this.connection.request(subject, bytes, { timeout: timeoutMs });
-    const packet = JSON.parse(decoder.decode(reply.data)) as { err?: unknown; response?: T };
-    if (packet.err !== undefined && packet.err !== null)
-      throw new Error(`${subject} failed: ${JSON.stringify(packet.err)}`);
-    return packet.response as T;
+    const reply = await this.connection.request(`${subject}.${CALLER}`, bytes, {
+      timeout: timeoutMs,
+    });
+    const value = JSON.parse(decoder.decode(reply.data)) as T | { error?: unknown };
+    const error = (value as { error?: unknown }).error;
+    if (error !== undefined) throw new Error(`${subject} failed: ${JSON.stringify(error)}`);
+    return value as T;
   }
 
   /** The baseline: the same bytes through a plain nats.js responder, parsed the same way. */

@@ -1,12 +1,18 @@
 import { Module, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClientNats, type ClientProxy } from '@nestjs/microservices';
 import { loadConfig } from '@rotor/config';
 import { queueGroupOf, type ServiceName } from '@rotor/contracts';
 import { generateKekRingText, parseKekRing } from '@rotor/crypto';
 import { createEventStore, type EventStore } from '@rotor/event-store';
-import { NestRpcClient, natsServerOptions, type RpcClient } from '@rotor/messaging';
-import { RotorRpcExceptionFilter, RuntimeModule } from '@rotor/runtime';
+import {
+  connectNats,
+  drainNats,
+  natsServerOptions,
+  NatsRpcClient,
+  type NatsConnection,
+  type RpcClient,
+} from '@rotor/messaging';
+import { RuntimeModule } from '@rotor/runtime';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +42,8 @@ export class RotorServices {
   readonly sqlitePath = join(this.dir, 'rotor.sqlite');
   readonly kekRingText = generateKekRingText();
   private readonly running = new Map<string, INestApplicationContext>();
-  private clientProxy?: ClientNats;
+  private clientConnection?: NatsConnection;
+  /** Calls as `test`, on a connection of the test's own. */
   client!: RpcClient;
   /** A store handle of the test's own, for reading what the services wrote. */
   store!: EventStore;
@@ -45,9 +52,13 @@ export class RotorServices {
 
   async start(...services: Service[]): Promise<void> {
     this.store ??= createEventStore({ kind: 'sqlite', sqlitePath: this.sqlitePath });
-    if (!this.clientProxy) {
-      this.clientProxy = new ClientNats({ servers: [this.natsUrl] });
-      this.client = new NestRpcClient(this.clientProxy as unknown as ClientProxy);
+    if (!this.clientConnection) {
+      this.clientConnection = await connectNats({
+        url: this.natsUrl,
+        name: 'rotor-test-client',
+        caller: 'test',
+      });
+      this.client = new NatsRpcClient(this.clientConnection, 'test');
     }
     for (const service of services) await this.startOne(service, service);
   }
@@ -78,7 +89,6 @@ export class RotorServices {
         ...natsServerOptions({ url: this.natsUrl, queue: queueGroupOf(service) }),
         logger: ['error'],
       });
-      microservice.useGlobalFilters(new RotorRpcExceptionFilter());
       await microservice.listen();
       app = microservice;
     } else {
@@ -103,7 +113,7 @@ export class RotorServices {
 
   async close(): Promise<void> {
     for (const instance of [...this.running.keys()].reverse()) await this.stop(instance);
-    await this.clientProxy?.close();
+    if (this.clientConnection) await drainNats(this.clientConnection);
     await this.store?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { errorReply, invalidRequest, isErrorReply, RotorRpcError, unwrapReply } from './errors';
+import { errorReply, invalidRequest, isErrorReply } from './errors';
 import { validateMessage } from './validation';
 
 describe('error replies', () => {
@@ -23,38 +23,5 @@ describe('error replies', () => {
     expect(isErrorReply({ status: 'error', message: 'Internal server error' })).toBe(false);
     expect(isErrorReply({ endpointId: 'we_1' })).toBe(false);
     expect(isErrorReply(null)).toBe(false);
-  });
-});
-
-describe('RotorRpcError', () => {
-  it('carries the reply it was given', () => {
-    const reply = errorReply('endpoint_not_found', 'endpoint we_1 not found', 404, {
-      param: 'endpointId',
-    });
-    const error = RotorRpcError.from(reply);
-    expect(error).toBeInstanceOf(Error);
-    expect(error).toMatchObject({
-      name: 'RotorRpcError',
-      message: 'endpoint we_1 not found',
-      code: 'endpoint_not_found',
-      status: 404,
-      param: 'endpointId',
-      errors: [],
-      reply,
-    });
-    expect(RotorRpcError.from(error)).toBe(error);
-  });
-
-  it('turns anything else into 500 internal_error without leaking it', () => {
-    const nest = { status: 'error', message: 'Internal server error' };
-    const error = RotorRpcError.from(nest);
-    expect(error).toMatchObject({ code: 'internal_error', status: 500, message: 'internal error' });
-    expect(error.cause).toBe(nest);
-    expect(RotorRpcError.from(new Error('ECONNREFUSED 10.0.0.1')).message).toBe('internal error');
-  });
-
-  it('is thrown by unwrapReply for an error reply only', () => {
-    expect(unwrapReply({ endpointId: 'we_1' })).toEqual({ endpointId: 'we_1' });
-    expect(() => unwrapReply(errorReply('expiry_not_due', 'not yet', 409))).toThrow(RotorRpcError);
   });
 });

@@ -1,11 +1,15 @@
-// The one package that imports `nats` (STYLE.md): connections, JetStream KV, Nest transport
-// options, and their in-process stand-ins for the all-in-one mode.
+// The one package that imports `nats` (STYLE.md): connections, JetStream KV, Rotor's RPC wire
+// format with its Nest transport and client, and their in-process stand-ins for the
+// all-in-one mode.
 export * from './key-value.port';
+export * from './wire';
 export * from './rpc-client';
 export * from './rpc-errors';
+export * from './rpc-server';
 export * from './nats/nats-connection';
+export * from './nats/nats-rpc-client';
 export * from './nats/jetstream-kv';
 export * from './in-process/in-memory-kv';
 export * from './in-process/in-process-bus';
-export * from './in-process/in-process.transport';
+export * from './in-process/in-process-rpc';
 export * from './nest/transport';

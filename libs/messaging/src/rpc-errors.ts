@@ -1,84 +1,78 @@
+import type { ErrorBody, ErrorReply, FieldError } from '@rotor/contracts';
+
 /**
- * What travels back when a handler refuses a request: handlers throw
- * `new RpcException(payload)` with this shape, and the caller's `RpcClient` throws it again
- * as an `RpcReplyError`. `status` is the HTTP status the gateway answers with.
- * (Local until libs/contracts exports the wire type; same fields.)
+ * The one family of RPC failures a caller of `RpcClient` sees. A refusal carries the wire's
+ * own `ErrorBody` (proto `ErrorReply.error`) unchanged; `status` is the HTTP status the
+ * gateway answers with.
  */
-export interface RpcErrorPayload {
-  readonly code: string;
-  readonly message: string;
-  readonly status: number;
-  readonly param?: string;
-  readonly errors?: readonly RpcFieldError[];
-}
 
-export interface RpcFieldError {
-  /** The JSON path of the field (contracts' FieldError). */
-  readonly field?: string;
-  readonly param?: string;
-  readonly code?: string;
-  readonly message: string;
-}
-
-/** The remote handler answered with an error. */
-export class RpcReplyError extends Error implements RpcErrorPayload {
-  readonly code: string;
-  readonly status: number;
-  readonly param?: string;
-  readonly errors?: readonly RpcFieldError[];
+/** The service answered with `{"error": ErrorBody}`. */
+export class RpcReplyError extends Error {
+  override readonly name = 'RpcReplyError';
 
   constructor(
     readonly subject: string,
-    payload: RpcErrorPayload,
+    readonly body: ErrorBody,
   ) {
-    super(payload.message);
-    this.name = 'RpcReplyError';
-    this.code = payload.code;
-    this.status = payload.status;
-    if (payload.param !== undefined) this.param = payload.param;
-    if (payload.errors !== undefined) this.errors = payload.errors;
+    super(body.message);
   }
 
-  /** The payload as it came over the wire, e.g. to answer the same error further on. */
-  toPayload(): RpcErrorPayload {
-    const { code, message, status, param, errors } = this;
-    return {
-      code,
-      message,
-      status,
-      ...(param === undefined ? {} : { param }),
-      ...(errors === undefined ? {} : { errors }),
-    };
+  get code(): string {
+    return this.body.code;
+  }
+
+  get status(): number {
+    return this.body.status;
+  }
+
+  get param(): string | undefined {
+    return this.body.param;
+  }
+
+  get errors(): readonly FieldError[] {
+    return this.body.errors ?? [];
+  }
+
+  /** The reply as it came over the wire, e.g. to answer the same error further on. */
+  reply(): ErrorReply {
+    return { error: this.body };
   }
 }
 
-/** No reply within the deadline: nobody listens on the subject, or the handler is stuck. */
+/** No reply within the deadline: the service is stuck, paused, or NATS is away. */
 export class RpcTimeoutError extends Error {
+  override readonly name = 'RpcTimeoutError';
+
   constructor(
     readonly subject: string,
     readonly timeoutMs: number,
   ) {
     super(`no reply on ${subject} within ${timeoutMs} ms`);
-    this.name = 'RpcTimeoutError';
   }
 }
 
-/** The request never got out (no connection to NATS, a payload that is not JSON...). */
+/**
+ * The request did not reach a service, or its reply was unreadable: nobody serves the
+ * subject (NATS "no responders": `noResponders`), the connection is closed, or the payload
+ * cannot be encoded as JSON.
+ */
 export class RpcTransportError extends Error {
+  override readonly name = 'RpcTransportError';
+
   constructor(
     readonly subject: string,
     cause: unknown,
+    readonly noResponders = false,
   ) {
     super(
-      `request on ${subject} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      noResponders
+        ? `no service serves ${subject}`
+        : `request on ${subject} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
-    this.name = 'RpcTransportError';
   }
 }
 
-export const isRpcErrorPayload = (value: unknown): value is RpcErrorPayload => {
-  if (typeof value !== 'object' || value === null) return false;
-  const { code, message, status } = value as Record<string, unknown>;
-  return typeof code === 'string' && typeof message === 'string' && typeof status === 'number';
-};
+/** A service that did not answer, for whatever reason: the caller may retry later. */
+export const isRpcUnavailable = (error: unknown): error is RpcTimeoutError | RpcTransportError =>
+  error instanceof RpcTimeoutError || error instanceof RpcTransportError;

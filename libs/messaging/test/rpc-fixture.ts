@@ -1,14 +1,16 @@
 import { Controller, Inject, type INestMicroservice, type Type } from '@nestjs/common';
 import {
   Ctx,
+  EventPattern,
   MessagePattern,
-  NatsContext,
   Payload,
   RpcException,
   type MicroserviceOptions,
 } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import type { RpcErrorPayload } from '../src/rpc-errors';
+import { ContractPipe, errorReply, type GetEndpointRequest } from '@rotor/contracts';
+import { of } from 'rxjs';
+import { Caller, callerOf, RpcContext } from '../src/rpc-server';
 
 /** Subjects of the fixture controller; `rotor.test.*` so they never meet a real service. */
 export const FIXTURE = {
@@ -17,21 +19,26 @@ export const FIXTURE = {
   crash: 'rotor.test.crash',
   nothing: 'rotor.test.nothing',
   inspect: 'rotor.test.inspect',
+  validated: 'rotor.test.validated',
+  observable: 'rotor.test.observable',
+  event: 'rotor.test.event',
   unserved: 'rotor.test.unserved',
 } as const;
 
 export const QUEUE = 'rotor-test';
 
-export const REFUSAL: RpcErrorPayload = {
-  code: 'rotation_in_progress',
-  message: 'a rotation is already in progress',
-  status: 409,
-  param: 'force',
-  errors: [{ param: 'force', code: 'required', message: 'set force to rotate anyway' }],
-};
+/** The caller token every test client uses. */
+export const CALLER = 'tester';
 
-/** What Nest's RPC exception filter makes of anything that is not an RpcException. */
-export const UNKNOWN_ERROR = { status: 'error', message: 'Internal server error' };
+export const REFUSAL = errorReply(
+  'rotation_in_progress',
+  'a rotation is already in progress',
+  409,
+  {
+    param: 'force',
+    errors: [{ field: 'force', message: 'set force to rotate anyway' }],
+  },
+);
 
 export const INSTANCE = Symbol('INSTANCE');
 
@@ -48,9 +55,15 @@ export class RpcFixtureController {
   ) {}
 
   @MessagePattern(FIXTURE.echo)
-  async echo(@Payload() data: unknown, @Ctx() context: NatsContext) {
+  echo(@Payload() data: unknown, @Ctx() context: RpcContext, @Caller() caller: string) {
     this.log.calls.push({ instance: this.instance, request: data });
-    return { data, subject: context.getSubject(), instance: this.instance };
+    return {
+      data,
+      subject: context.getSubject(),
+      caller,
+      callerOf: callerOf(context),
+      instance: this.instance,
+    };
   }
 
   @MessagePattern(FIXTURE.refuse)
@@ -59,7 +72,7 @@ export class RpcFixtureController {
   }
 
   @MessagePattern(FIXTURE.crash)
-  crash(): never {
+  async crash(): Promise<never> {
     throw new Error('internal detail that must not leave the service');
   }
 
@@ -76,6 +89,21 @@ export class RpcFixtureController {
     };
     (data.nested as { touched?: boolean }).touched = true;
     return { seen, at: new Date('2025-01-02T03:04:05.000Z'), dropped: undefined };
+  }
+
+  @MessagePattern(FIXTURE.validated)
+  validated(@Payload(new ContractPipe('GetEndpointRequest')) request: GetEndpointRequest) {
+    return { endpointId: request.endpointId };
+  }
+
+  @MessagePattern(FIXTURE.observable)
+  observable() {
+    return of({ first: true }, { second: true });
+  }
+
+  @EventPattern(FIXTURE.event)
+  event(): void {
+    throw new Error('event handlers are not served');
   }
 }
 

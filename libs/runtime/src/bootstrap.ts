@@ -5,7 +5,6 @@ import { queueGroupOf, type ServiceName } from '@rotor/contracts';
 import { ConfigError, loadConfig, type LogLevel, type RotorConfig } from '@rotor/config';
 import { loadKekRing, type KekRing } from '@rotor/crypto';
 import { natsServerOptions } from '@rotor/messaging';
-import { RotorRpcExceptionFilter } from './rpc-exception.filter';
 import { RuntimeModule } from './runtime.module';
 
 const LEVELS: Record<LogLevel, NestLogLevel[]> = {
@@ -74,7 +73,6 @@ export async function startService(
       ...natsServerOptions({ url: config.natsUrl, queue: queueGroupOf(service) }),
       logger,
     });
-    app.useGlobalFilters(new RotorRpcExceptionFilter());
     app.enableShutdownHooks();
     await app.listen();
   } else {

@@ -7,7 +7,8 @@ import { Observable, throwError } from 'rxjs';
  * Every failure of a NATS handler becomes a typed error reply, never Nest's bare
  * "Internal server error": refusals pass through as they are, the store's known
  * failures get their own codes, and anything else is logged here with its request id
- * and answered without internals.
+ * and answered without internals. Each RPC controller applies it with
+ * `@UseFilters(RotorRpcExceptionFilter)`, so the handlers need no global configuration.
  */
 @Catch()
 export class RotorRpcExceptionFilter implements RpcExceptionFilter<unknown> {

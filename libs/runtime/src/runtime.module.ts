@@ -8,20 +8,19 @@ import {
   OnApplicationShutdown,
   Provider,
 } from '@nestjs/common';
-import { ClientNats, type ClientProxy } from '@nestjs/microservices';
 import type { ServiceName } from '@rotor/contracts';
 import type { RotorConfig } from '@rotor/config';
 import { DataKeyVault, type KekRing } from '@rotor/crypto';
 import { createEventStore, type EventStore } from '@rotor/event-store';
 import {
   InProcessBus,
-  InProcessClient,
+  InProcessRpcClient,
   InMemoryKvFactory,
   JetStreamKvFactory,
-  NestRpcClient,
+  NatsRpcClient,
   connectNats,
   drainNats,
-  natsServerAndCredentials,
+  natsCallerOf,
   type KvBucketFactory,
   type NatsConnection,
   type RpcClient,
@@ -56,7 +55,6 @@ export interface RuntimeOptions {
 }
 
 const NATS_CONNECTION = Symbol('NATS_CONNECTION');
-const RPC_TRANSPORT_CLIENT = Symbol('RPC_TRANSPORT_CLIENT');
 
 /** Closes what the runtime opened, after every service has stopped using it. */
 @Injectable()
@@ -65,11 +63,9 @@ class RuntimeLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection | undefined,
-    @Inject(RPC_TRANSPORT_CLIENT) private readonly rpcTransport: ClientProxy,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.rpcTransport.close();
     if (this.nats) await drainNats(this.nats);
     await this.store.close();
     this.logger.log('closed the event store and drained NATS');
@@ -86,6 +82,10 @@ class RuntimeLifecycle implements OnApplicationShutdown {
 export class RuntimeModule {
   static forRoot(options: RuntimeOptions): DynamicModule {
     const { config, transport } = options;
+    // Who this process calls as (the subject suffix of its requests, its inbox prefix): its
+    // NATS user name, or its service name where NATS has no users (and in-process).
+    const caller =
+      transport.kind === 'nats' ? natsCallerOf(config.natsUrl, options.service) : options.service;
     const providers: Provider[] = [
       { provide: ROTOR_CONFIG, useValue: config },
       { provide: KEK_RING, useValue: options.kekRing },
@@ -113,7 +113,7 @@ export class RuntimeModule {
         provide: NATS_CONNECTION,
         useFactory: () =>
           transport.kind === 'nats'
-            ? connectNats({ url: config.natsUrl, name: `rotor-${options.service}` })
+            ? connectNats({ url: config.natsUrl, name: `rotor-${options.service}`, caller })
             : undefined,
       },
       {
@@ -123,21 +123,16 @@ export class RuntimeModule {
         inject: [NATS_CONNECTION],
       },
       {
-        provide: RPC_TRANSPORT_CLIENT,
-        // Both are ClientProxy subclasses; their typed event maps only narrow `on()`.
-        useFactory: (): ClientProxy =>
-          (transport.kind === 'nats'
-            ? new ClientNats({
-                ...natsServerAndCredentials(config.natsUrl),
-                name: `rotor-${options.service}-client`,
-              })
-            : new InProcessClient(transport.bus)) as unknown as ClientProxy,
-      },
-      {
         provide: RPC_CLIENT,
-        useFactory: (client: ClientProxy): RpcClient =>
-          new NestRpcClient(client, { timeoutMs: config.natsRequestTimeoutMs }),
-        inject: [RPC_TRANSPORT_CLIENT],
+        // On the runtime's own connection, which reconnects forever: the client outlives
+        // NATS outages of any length.
+        useFactory: (nats: NatsConnection | undefined): RpcClient => {
+          const defaults = { timeoutMs: config.natsRequestTimeoutMs };
+          return transport.kind === 'nats'
+            ? new NatsRpcClient(nats!, caller, defaults)
+            : new InProcessRpcClient(transport.bus, caller, defaults);
+        },
+        inject: [NATS_CONNECTION],
       },
       RuntimeLifecycle,
     ];

@@ -87,10 +87,15 @@ export function findNatsServer(): string | undefined {
  */
 export async function startNatsServer(
   binary: string,
-  options: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
+  options: {
+    readonly args?: readonly string[];
+    readonly env?: NodeJS.ProcessEnv;
+    /** A fixed port, e.g. to bring a server back where its clients will reconnect. */
+    readonly port?: number;
+  } = {},
 ): Promise<NatsForTests> {
   const storeDir = mkdtempSync(join(tmpdir(), 'rotor-nats-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     ...(options.args ?? ['-js']),
     '-a',

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { EventStore } from '@rotor/event-store';
-import { InProcessBus, InProcessServer } from '@rotor/messaging';
-import { EVENT_STORE, RotorRpcExceptionFilter, configOrExit, jsonLogger } from '@rotor/runtime';
+import { InProcessBus, inProcessServerOptions } from '@rotor/messaging';
+import { EVENT_STORE, configOrExit, jsonLogger } from '@rotor/runtime';
 import { configureGateway } from '../../gateway/src/configure-gateway';
 import { AllInOneModule } from './all-in-one.module';
 import { ensureDevApiKey } from './dev-api-key';
@@ -20,14 +20,9 @@ async function main(): Promise<void> {
     bodyParser: false,
   });
   configureGateway(app);
-  // Deferred so the filter is registered before the handlers are bound; the app's own init
-  // already runs the lifecycle hooks, so the microservice must not run them again.
-  const handlers = app.connectMicroservice(
-    { strategy: new InProcessServer(bus) },
-    { inheritAppConfig: false, deferInitialization: true },
-  );
-  handlers.useGlobalFilters(new RotorRpcExceptionFilter());
-  (handlers as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
+  // The RPC controllers bring their own exception filter, so the handlers share nothing
+  // with the HTTP app's configuration.
+  app.connectMicroservice(inProcessServerOptions(bus), { inheritAppConfig: false });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   // Before listening: once /health answers, the first start's key exists and is printed.

@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ContractPipe,
@@ -9,10 +9,12 @@ import {
   type RevokePreviousSecretRequest,
   type RotateSecretRequest,
 } from '@rotor/contracts';
+import { RotorRpcExceptionFilter } from '@rotor/runtime';
 import { EndpointCommandsService } from './endpoint-commands.service';
 
 /** One handler per command subject; each validates against its proto contract and delegates. */
 @Controller()
+@UseFilters(RotorRpcExceptionFilter)
 export class EndpointCommandsController {
   constructor(private readonly commands: EndpointCommandsService) {}
 

@@ -11,8 +11,8 @@ import {
 import { loadConfig } from '@rotor/config';
 import { parseKekRing } from '@rotor/crypto';
 import { createEventStore, START, type EventStore, type RecordedEvent } from '@rotor/event-store';
-import { InMemoryKvFactory, InProcessBus, InProcessServer } from '@rotor/messaging';
-import { RotorRpcExceptionFilter, RuntimeModule } from '@rotor/runtime';
+import { InMemoryKvFactory, InProcessBus, inProcessServerOptions } from '@rotor/messaging';
+import { RuntimeModule } from '@rotor/runtime';
 import { waitFor } from '@rotor/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -152,16 +152,8 @@ export async function startRotorApp(
     },
   );
   configureGateway(app);
-  // Deferred, so the RPC filter is bound before the handlers are; the HTTP app runs the
-  // lifecycle hooks, once (`connectMicroservice` would have filters registered too late).
-  const microservice = app.connectMicroservice(
-    { strategy: new InProcessServer(bus) },
-    { inheritAppConfig: false, deferInitialization: true },
-  );
-  microservice.useGlobalFilters(new RotorRpcExceptionFilter());
-  (microservice as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(
-    true,
-  );
+  // As the all-in-one mode does: the RPC controllers bring their own exception filter.
+  app.connectMicroservice(inProcessServerOptions(bus), { inheritAppConfig: false });
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer() as Server;

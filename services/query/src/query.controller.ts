@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ContractPipe,
@@ -8,9 +8,11 @@ import {
   type ListEndpointsRequest,
   type ListKeysRequest,
 } from '@rotor/contracts';
+import { RotorRpcExceptionFilter } from '@rotor/runtime';
 import { QueryService } from './query.service';
 
 @Controller()
+@UseFilters(RotorRpcExceptionFilter)
 export class QueryController {
   constructor(private readonly query: QueryService) {}
 

@@ -1,9 +1,11 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ContractPipe, SUBJECTS, type SignBatchRequest, type SignRequest } from '@rotor/contracts';
+import { RotorRpcExceptionFilter } from '@rotor/runtime';
 import { SignerService } from './signer.service';
 
 @Controller()
+@UseFilters(RotorRpcExceptionFilter)
 export class SignerController {
   constructor(private readonly signer: SignerService) {}
 

@@ -113,9 +113,9 @@ export interface RequestMeta {
 }
 
 /**
- * What every subject replies instead of its reply message when the request fails. The
- * service throws RpcException(ErrorReply) and the NestJS client's observable errors with
- * this object (libs/contracts: RotorRpcError.from turns it back into an Error).
+ * What every subject replies instead of its reply message when the request fails. A handler
+ * throws RpcException(ErrorReply); the caller's RpcClient (libs/messaging) throws the
+ * ErrorBody back as an RpcReplyError.
  */
 export interface ErrorReply {
   readonly error: ErrorBody;

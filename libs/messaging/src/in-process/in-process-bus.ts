@@ -1,8 +1,15 @@
 /** Answers one request; the text is JSON, as a NATS payload would be. */
 export type InProcessReply = (raw: string) => void;
 
-/** Receives one message; `reply` is there for a request, absent for an event. */
-export type InProcessListener = (raw: string, reply: InProcessReply | undefined) => void;
+/**
+ * Receives one message; `reply` is there for a request, absent for an event; `subject` is
+ * the subject it was published to (a wildcard subscription sees which one).
+ */
+export type InProcessListener = (
+  raw: string,
+  reply: InProcessReply | undefined,
+  subject: string,
+) => void;
 
 interface Subscription {
   readonly listener: InProcessListener;
@@ -11,7 +18,8 @@ interface Subscription {
 
 /**
  * The all-in-one mode's stand-in for a NATS server: a registry of subject -> listeners with
- * NATS delivery rules on exact subjects (no wildcards). A message goes to every listener
+ * NATS delivery rules, on exact subjects and on `<prefix>.*` (one last token, as servers
+ * subscribe to `<subject>.*` to learn the caller). A message goes to every listener
  * outside a queue group and to one member of each queue group, in turn. Delivery and replies
  * are asynchronous, as over a socket, so no caller ever runs inside its callee's stack.
  */
@@ -33,10 +41,12 @@ export class InProcessBus {
   /** Returns how many listeners the message went to (0: nobody listens, as NATS would not tell). */
   publish(subject: string, raw: string, reply?: InProcessReply): number {
     const targets = this.pickTargets(subject);
+    const lastDot = subject.lastIndexOf('.');
+    if (lastDot > 0) targets.push(...this.pickTargets(`${subject.slice(0, lastDot)}.*`));
     const deferredReply: InProcessReply | undefined = reply
       ? (answer) => later(() => reply(answer))
       : undefined;
-    for (const target of targets) later(() => target.listener(raw, deferredReply));
+    for (const target of targets) later(() => target.listener(raw, deferredReply, subject));
     return targets.length;
   }
 

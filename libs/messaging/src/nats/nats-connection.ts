@@ -1,9 +1,10 @@
 import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { assertCallerToken, inboxPrefixOf } from '../wire';
 
 export type { NatsConnection } from 'nats';
 
 /**
- * Reconnect settings shared by our own connections and Nest's NATS transport: once up, a
+ * Reconnect settings of every NATS connection (nats.js never gives up): once up, a
  * service rides out a NATS restart instead of dying; only the first connect fails fast.
  */
 export const NATS_RECONNECT_OPTIONS = {
@@ -19,6 +20,11 @@ export interface NatsConnectOptions {
   readonly name: string;
   /** Deadline of the first connect, in ms (default 5000). */
   readonly timeoutMs?: number;
+  /**
+   * Who this connection calls as (`natsCallerOf`): its replies arrive under the inbox
+   * prefix `_INBOX_<caller>`. Without one, the user name in `url`, else nats.js's `_INBOX`.
+   */
+  readonly caller?: string;
 }
 
 /** The first connect failed: NATS_URL points nowhere, or the server refused us. */
@@ -54,11 +60,23 @@ export function natsServerAndCredentials(url: string): {
   return { servers: `${scheme}${rest}`, user, ...(pass === undefined ? {} : { pass }) };
 }
 
+/**
+ * The caller token of a process (wire.ts): its NATS user name when `url` carries one, else
+ * `fallback` (the service name, on a server without authentication).
+ */
+export function natsCallerOf(url: string, fallback: string): string {
+  return assertCallerToken(natsServerAndCredentials(url).user ?? fallback);
+}
+
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
   const url = redactCredentials(options.url);
+  const credentials = natsServerAndCredentials(options.url);
+  const caller = options.caller ?? credentials.user;
+  const inbox = caller === undefined ? {} : { inboxPrefix: inboxPrefixOf(caller) };
   try {
     return await connect({
-      ...natsServerAndCredentials(options.url),
+      ...credentials,
+      ...inbox,
       name: options.name,
       timeout: options.timeoutMs ?? 5_000,
       ...NATS_RECONNECT_OPTIONS,

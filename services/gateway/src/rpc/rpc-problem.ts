@@ -1,51 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { isErrorReply, RotorRpcError } from '@rotor/contracts';
-import {
-  isRpcErrorPayload,
-  RpcReplyError,
-  RpcTimeoutError,
-  RpcTransportError,
-} from '@rotor/messaging';
+import type { ErrorBody } from '@rotor/contracts';
+import { isRpcUnavailable, RpcReplyError } from '@rotor/messaging';
 import { restParam } from '../endpoints/endpoint.mapper';
 import { ProblemException, serviceUnavailable, type FieldProblem } from '../http/problem';
 
-interface ServiceError {
-  readonly code: string;
-  readonly message: string;
-  readonly status: number;
-  readonly param?: string;
-  readonly errors: readonly { readonly field: string; readonly message: string }[];
-}
-
 /** The refusal inside whatever the RPC client threw, if it carries one. */
-export const serviceErrorOf = (error: unknown): ServiceError | undefined => {
-  if (error instanceof RotorRpcError) return normalise(error.reply.error);
-  if (error instanceof RpcReplyError) return normalise(error.toPayload());
-  if (isErrorReply(error)) return normalise(error.error);
-  if (isRpcErrorPayload(error)) return normalise(error);
-  return undefined;
-};
-
-const normalise = (body: {
-  code: string;
-  message: string;
-  status: number;
-  param?: string;
-  errors?: readonly { field?: string; param?: string; message: string }[];
-}): ServiceError => ({
-  code: body.code,
-  message: body.message,
-  status: body.status,
-  ...(body.param === undefined ? {} : { param: body.param }),
-  errors: (body.errors ?? []).map((e) => ({ field: e.field ?? e.param ?? '', message: e.message })),
-});
-
-const isUnreachable = (error: unknown): boolean =>
-  error instanceof RpcTimeoutError ||
-  error instanceof RpcTransportError ||
-  ['RpcTimeoutError', 'RpcTransportError', 'TimeoutError'].includes(
-    (error as Error | null)?.name ?? '',
-  );
+export const serviceErrorOf = (error: unknown): ErrorBody | undefined =>
+  error instanceof RpcReplyError ? error.body : undefined;
 
 const logger = new Logger('Gateway');
 
@@ -62,7 +23,7 @@ export const problemFromRpcError = (
   subject: string,
   requestId: string,
 ): ProblemException => {
-  if (isUnreachable(error)) {
+  if (isRpcUnavailable(error)) {
     logger.warn(`no reply on ${subject} (request ${requestId}): ${(error as Error).message}`);
     return serviceUnavailable('a service did not answer in time; retry shortly');
   }
@@ -73,7 +34,7 @@ export const problemFromRpcError = (
       code: refusal.code,
       detail: refusal.message,
       ...(refusal.param ? { param: restParam(refusal.param) } : {}),
-      ...(refusal.errors.length > 0
+      ...(refusal.errors?.length
         ? {
             errors: refusal.errors.map((e): FieldProblem => ({
               param: restParam(e.field),
@@ -84,7 +45,7 @@ export const problemFromRpcError = (
         : {}),
       refusedByService: true,
     });
-  if (refusal && (refusal.status === 503 || refusal.code === 'no_handler')) {
+  if (refusal?.status === 503) {
     logger.warn(`${subject} unavailable (request ${requestId}): ${refusal.code}`);
     return serviceUnavailable('a service is unavailable; retry shortly');
   }

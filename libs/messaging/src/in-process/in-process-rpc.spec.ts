@@ -1,25 +1,23 @@
 import { Controller, type INestMicroservice } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload, Transport } from '@nestjs/microservices';
+import { MessagePattern, Transport } from '@nestjs/microservices';
 import { waitFor } from '@rotor/testing';
-import { CallLog, FIXTURE, QUEUE, startFixture } from '../../test/rpc-fixture';
+import { CALLER, CallLog, FIXTURE, QUEUE, startFixture } from '../../test/rpc-fixture';
 import { rpcTransportContract } from '../../test/rpc-transport.contract';
 import { inProcessServerOptions } from '../nest/transport';
-import { NestRpcClient } from '../rpc-client';
 import { InProcessBus } from './in-process-bus';
-import { InProcessClient } from './in-process.transport';
+import { InProcessRpcClient } from './in-process-rpc';
 
 describe('in-process transport', () => {
   let bus: InProcessBus;
-  let client: InProcessClient;
+  let client: InProcessRpcClient;
   const apps: INestMicroservice[] = [];
 
   beforeEach(() => {
     bus = new InProcessBus();
-    client = new InProcessClient(bus);
+    client = new InProcessRpcClient(bus, CALLER);
   });
 
   afterEach(async () => {
-    await client.close();
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
 
@@ -27,17 +25,23 @@ describe('in-process transport', () => {
     beforeEach(async () => {
       apps.push(await startFixture(inProcessServerOptions(bus, QUEUE), 'a'));
     });
-    rpcTransportContract(() => client);
+    rpcTransportContract(() => ({
+      client,
+      raw: (subject, body, caller = CALLER) =>
+        new Promise<string>((resolve) => bus.publish(`${subject}.${caller}`, body, resolve)),
+      publish: (subject, body) => void bus.publish(`${subject}.${CALLER}`, body),
+    }));
   });
 
   it('a queue group answers each request once, sharing the load', async () => {
     const log = new CallLog();
     apps.push(await startFixture(inProcessServerOptions(bus, QUEUE), 'a', log));
     apps.push(await startFixture(inProcessServerOptions(bus, QUEUE), 'b', log));
-    const rpc = new NestRpcClient(client);
 
     const replies = await Promise.all(
-      Array.from({ length: 10 }, (_, n) => rpc.request(FIXTURE.echo, { n }, { timeoutMs: 1_000 })),
+      Array.from({ length: 10 }, (_, n) =>
+        client.request(FIXTURE.echo, { n }, { timeoutMs: 1_000 }),
+      ),
     );
 
     expect(replies).toHaveLength(10);
@@ -45,36 +49,34 @@ describe('in-process transport', () => {
     expect(new Set(log.calls.map((c) => c.instance))).toEqual(new Set(['a', 'b']));
   });
 
-  it('binds handlers declared for Transport.NATS, and delivers events', async () => {
-    const seen: unknown[] = [];
+  it('binds handlers declared for Transport.NATS', async () => {
     @Controller()
     class NatsOnlyController {
       @MessagePattern('rotor.test.nats-only', Transport.NATS)
       natsOnly() {
-        return 'bound';
-      }
-
-      @EventPattern('rotor.test.happened')
-      happened(@Payload() data: unknown) {
-        seen.push(data);
+        return { bound: true };
       }
     }
     apps.push(
       await startFixture(inProcessServerOptions(bus), 'a', new CallLog(), NatsOnlyController),
     );
-    const rpc = new NestRpcClient(client);
 
-    await expect(rpc.request('rotor.test.nats-only', {}, { timeoutMs: 1_000 })).resolves.toBe(
-      'bound',
+    await expect(client.request('rotor.test.nats-only', {}, { timeoutMs: 1_000 })).resolves.toEqual(
+      { bound: true },
     );
-    client.emit('rotor.test.happened', { at: new Date(0) }).subscribe();
-    await waitFor(() => seen.length === 1, 'the event');
-    expect(seen).toStrictEqual([{ at: '1970-01-01T00:00:00.000Z' }]);
+  });
+
+  it('a request without a reply in time fails with RpcTimeoutError', async () => {
+    bus.subscribe(`${FIXTURE.unserved}.*`, () => undefined);
+    await expect(client.request(FIXTURE.unserved, {}, { timeoutMs: 20 })).rejects.toMatchObject({
+      name: 'RpcTimeoutError',
+      timeoutMs: 20,
+    });
   });
 
   it('stops serving once the microservice is closed', async () => {
     const app = await startFixture(inProcessServerOptions(bus, QUEUE), 'a');
-    expect(bus.subjects()).toContain(FIXTURE.echo);
+    expect(bus.subjects()).toContain(`${FIXTURE.echo}.*`);
     await app.close();
     expect(bus.subjects()).toEqual([]);
   });
@@ -96,6 +98,18 @@ describe('InProcessBus', () => {
 
     expect(got.sort()).toEqual(['plain', 'plain', 'q1-a', 'q1-b', 'q2', 'q2']);
     expect(bus.publish('nobody', '{}')).toBe(0);
+  });
+
+  it('matches `<prefix>.*` against one last token, and tells the listener the subject', async () => {
+    const bus = new InProcessBus();
+    const got: string[] = [];
+    bus.subscribe('a.b.*', (_raw, _reply, subject) => got.push(subject));
+
+    expect(bus.publish('a.b.gateway', '{}')).toBe(1);
+    expect(bus.publish('a.b', '{}')).toBe(0);
+    expect(bus.publish('a.b.c.d', '{}')).toBe(0);
+    await waitFor(() => got.length === 1, 'one delivery');
+    expect(got).toEqual(['a.b.gateway']);
   });
 
   it('unsubscribing stops delivery', async () => {

@@ -1,0 +1,155 @@
+import { describeWithNats, waitFor } from '@rotor/testing';
+import { connect, type NatsConnection } from 'nats';
+import { Webhook } from 'standardwebhooks';
+import { RotorServices } from './rotor-services';
+
+/**
+ * The NATS API as the README documents it ("The NATS API"), from a client that knows
+ * nothing of Rotor's code or of Nest: plain nats.js, subjects `<subject>.<caller>`, the
+ * inbox prefix `_INBOX_<caller>`, bare JSON both ways. Every subject, each with its reply.
+ */
+const CALLER = 'readme';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+type Json = Record<string, any>;
+
+describeWithNats('the NATS API, from a plain nats.js client', (natsUrl) => {
+  let rotor: RotorServices;
+  let nc: NatsConnection;
+  let requests = 0;
+
+  beforeAll(async () => {
+    rotor = new RotorServices(natsUrl());
+    await rotor.start('command', 'projector', 'signer', 'query');
+    nc = await connect({ servers: natsUrl(), inboxPrefix: `_INBOX_${CALLER}` });
+  });
+  afterAll(async () => {
+    await nc?.drain();
+    await rotor.close();
+  });
+
+  /** What the README says a caller does: JSON in, JSON out, on `<subject>.<caller>`. */
+  const call = async (subject: string, request: unknown): Promise<Json> => {
+    const reply = await nc.request(
+      `${subject}.${CALLER}`,
+      encoder.encode(JSON.stringify(request)),
+      { timeout: 5_000 },
+    );
+    return JSON.parse(decoder.decode(reply.data)) as Json;
+  };
+  const meta = () => ({ actor: CALLER, requestId: `readme-${++requests}` });
+  const succeeded = (reply: Json) => (reply.error === undefined ? reply : undefined);
+
+  it('calls every subject and gets its reply', async () => {
+    const registered = await call('rotor.command.register-endpoint', {
+      meta: meta(),
+      tenantId: 'acme',
+      url: 'https://example.com/hooks',
+    });
+    expect(registered).toMatchObject({
+      endpoint: { id: expect.stringMatching(/^we_/), tenantId: 'acme' },
+      keyId: expect.stringMatching(/^key_/),
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    const endpointId = registered.endpoint.id as string;
+
+    const rotated = await call('rotor.command.rotate-secret', {
+      meta: meta(),
+      tenantId: 'acme',
+      endpointId,
+      expireCurrentIn: 3600,
+    });
+    expect(rotated).toMatchObject({ endpointId, previousKeyId: registered.keyId });
+
+    const sign = {
+      endpointId,
+      msgId: 'msg_1',
+      timestamp: Math.floor(Date.now() / 1000),
+      payload: '{"a":1}',
+    };
+    const signed = await waitFor(async () => {
+      const reply = await call('rotor.signer.sign', sign);
+      return reply.headers?.webhookSignature?.split(' ').length === 2 ? reply : undefined;
+    }, 'the signer to sign with both keys');
+    const headers = {
+      'webhook-id': signed.headers.webhookId,
+      'webhook-timestamp': signed.headers.webhookTimestamp,
+      'webhook-signature': signed.headers.webhookSignature,
+    };
+    for (const secret of [registered.secret, rotated.secret])
+      expect(() => new Webhook(secret).verify(sign.payload, headers)).not.toThrow();
+
+    const batch = await call('rotor.signer.sign-batch', { items: [sign, sign] });
+    expect(batch.results).toHaveLength(2);
+    expect(batch.results[0].headers.webhookSignature).toBe(signed.headers.webhookSignature);
+
+    const view = await waitFor(async () => {
+      const reply = succeeded(
+        await call('rotor.query.get-endpoint', { tenantId: 'acme', endpointId }),
+      );
+      return reply?.keys?.length === 2 ? reply : undefined;
+    }, 'the query service to see the rotation');
+    expect(view).toMatchObject({ id: endpointId, url: 'https://example.com/hooks' });
+    expect(await call('rotor.query.list-endpoints', { tenantId: 'acme', limit: 10 })).toMatchObject(
+      {
+        data: [expect.objectContaining({ id: endpointId })],
+      },
+    );
+    const keys = await call('rotor.query.list-keys', { tenantId: 'acme', endpointId });
+    expect(keys.data.map((k: Json) => k.keyId)).toEqual([rotated.keyId, registered.keyId]);
+    expect(JSON.stringify(keys)).not.toContain(rotated.secret);
+    const history = await call('rotor.query.get-history', { tenantId: 'acme', endpointId });
+    expect(history.data.map((e: Json) => e.type)).toEqual(['EndpointRegistered', 'SecretRotated']);
+
+    const revoked = await call('rotor.command.revoke-previous-secret', {
+      meta: meta(),
+      tenantId: 'acme',
+      endpointId,
+    });
+    expect(revoked.endpoint).toMatchObject({ id: endpointId });
+
+    // The scheduler's subject: the key was revoked already, so there is nothing to expire.
+    const expired = await call('rotor.command.expire-previous-secret', {
+      meta: meta(),
+      endpointId,
+      keyId: registered.keyId,
+    });
+    expect(expired).toEqual({ endpointId, expired: false });
+
+    expect(
+      await call('rotor.command.delete-endpoint', { meta: meta(), tenantId: 'acme', endpointId }),
+    ).toEqual({ endpointId });
+  });
+
+  it('an error is {"error": ErrorBody}; a body that is not a JSON object is a 400', async () => {
+    const refused = await call('rotor.query.get-endpoint', {
+      tenantId: 'acme',
+      endpointId: 'we_nope',
+    });
+    expect(refused).toEqual({
+      error: expect.objectContaining({
+        code: 'invalid_request',
+        status: 422,
+        errors: expect.any(Array),
+      }),
+    });
+    const reply = await nc.request(`rotor.signer.sign.${CALLER}`, encoder.encode('not json'), {
+      timeout: 5_000,
+    });
+    expect(JSON.parse(decoder.decode(reply.data))).toEqual({
+      error: {
+        code: 'invalid_request',
+        message: 'the request is not valid JSON',
+        status: 400,
+        errors: [],
+      },
+    });
+  });
+
+  it('the bare subject, without a caller, has no responders', async () => {
+    await expect(
+      nc.request('rotor.signer.sign', encoder.encode('{}'), { timeout: 5_000 }),
+    ).rejects.toMatchObject({ code: '503' });
+  });
+});
