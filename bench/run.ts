@@ -3,6 +3,7 @@ import { keyringScale } from './cases/keyring-scale';
 import { propagation } from './cases/propagation';
 import { replay } from './cases/replay';
 import { restRotate } from './cases/rest-rotate';
+import { rotateDepth } from './cases/rotate-depth';
 import { rotateNats } from './cases/rotate-nats';
 import { signerNats } from './cases/signer-nats';
 import { signingCore } from './cases/signing-core';
@@ -20,6 +21,7 @@ const CASES: readonly BenchCase[] = [
   signingCore,
   signerNats,
   rotateNats,
+  rotateDepth,
   restRotate,
   propagation,
   replay,
@@ -27,7 +29,7 @@ const CASES: readonly BenchCase[] = [
 ];
 
 const USAGE = `usage: npm run bench [-- [--quick] [<name>...]]
-  --quick   fewer iterations per repetition (all seven in under two minutes)
+  --quick   fewer iterations per repetition (all eight in a few minutes)
   <name>    ${CASES.map((c) => c.name).join(', ')}`;
 
 async function main(): Promise<void> {
