@@ -95,7 +95,7 @@ export class EndpointCommandsService {
       request,
       endpointId,
       undefined,
-      (key) => ({
+      withKey(fresh, (key) => ({
         type: 'RegisterEndpoint',
         data: {
           endpointId,
@@ -105,8 +105,7 @@ export class EndpointCommandsService {
           key,
         },
         now,
-      }),
-      fresh,
+      })),
     );
     if (outcome.replayed) {
       const registered = outcome.events.find((e) => e.type === 'EndpointRegistered');
@@ -133,7 +132,7 @@ export class EndpointCommandsService {
       request,
       endpointId,
       request.tenantId,
-      (key) => ({
+      withKey(fresh, (key) => ({
         type: 'RotateSecret',
         data: {
           endpointId,
@@ -144,8 +143,7 @@ export class EndpointCommandsService {
           ...(request.force === undefined ? {} : { force: request.force }),
         },
         now,
-      }),
-      fresh,
+      })),
     );
     const rotated = outcome.events.find((e) => e.type === 'SecretRotated');
     if (rotated?.type !== 'SecretRotated') throw new Error('rotation produced no SecretRotated');
@@ -167,7 +165,7 @@ export class EndpointCommandsService {
       request,
       endpointId,
       request.tenantId,
-      () => ({ type: 'RevokePreviousSecret', data: { endpointId }, now: this.clock() }),
+      { type: 'RevokePreviousSecret', data: { endpointId }, now: this.clock() },
     );
     return {
       endpoint: await this.view(endpointId, outcome.replayed ? lastRevisionOf(outcome) : undefined),
@@ -182,7 +180,7 @@ export class EndpointCommandsService {
       request,
       endpointId,
       undefined,
-      () => ({ type: 'ExpirePreviousSecret', data: { endpointId, keyId }, now: this.clock() }),
+      { type: 'ExpirePreviousSecret', data: { endpointId, keyId }, now: this.clock() },
     );
     return { endpointId, expired: outcome.events.length > 0, ...replayedFlag(outcome) };
   }
@@ -194,7 +192,7 @@ export class EndpointCommandsService {
       request,
       endpointId,
       request.tenantId,
-      () => ({ type: 'DeleteEndpoint', data: { endpointId }, now: this.clock() }),
+      { type: 'DeleteEndpoint', data: { endpointId }, now: this.clock() },
     );
     // Crypto-shredding: once the deletion is recorded, the data key goes, and with it every
     // secret the history holds. (The projector shreds too, should this process die here;
@@ -249,18 +247,16 @@ export class EndpointCommandsService {
   }
 
   /**
-   * Runs one command through `handleCommand`. `fresh` is the key material the command
-   * needs, or the reason there is none, which refuses the command only if it is not a
-   * replay. `request` is what an idempotency key stands for: the request as sent, without
-   * its request id.
+   * Runs one command through `handleCommand`. `command` may be the reason it cannot be
+   * made (no key material), which refuses it only if it is not a replay. `request` is what
+   * an idempotency key stands for: the request as sent, without its request id.
    */
   private async run(
     subject: string,
     request: { readonly meta: RequestMeta; readonly tenantId?: string },
     endpointId: string,
     tenantId: string | undefined,
-    command: (key: SealedKey) => EndpointCommand,
-    fresh?: FreshKey | DomainError,
+    command: EndpointCommand | DomainError,
   ): Promise<Outcome> {
     const { meta } = request;
     const { requestId: _differsOnRetry, ...stableMeta } = meta;
@@ -271,13 +267,7 @@ export class EndpointCommandsService {
       evolve,
       upcast,
       decide: (state: EndpointState) =>
-        isDomainError(fresh)
-          ? fresh
-          : decideForTenant(
-              tenantId,
-              command((fresh as FreshKey | undefined)?.key as SealedKey),
-              state,
-            ),
+        isDomainError(command) ? command : decideForTenant(tenantId, command, state),
       toStored: (event: EndpointEvent) => ({
         type: event.type,
         version: EVENT_VERSIONS[event.type],
@@ -328,6 +318,12 @@ interface FreshKey {
   readonly secret: string;
   readonly key: SealedKey;
 }
+
+/** The command made with fresh key material, or why there is none. */
+const withKey = (
+  fresh: FreshKey | DomainError,
+  command: (key: SealedKey) => EndpointCommand,
+): EndpointCommand | DomainError => (isDomainError(fresh) ? fresh : command(fresh.key));
 
 const lastRevisionOf = (replay: Replay): number => replay.execution.events.at(-1)!.revision;
 
