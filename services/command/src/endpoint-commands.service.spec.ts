@@ -185,6 +185,19 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
       expect(stream.filter((e) => e.type === 'SecretRotated')).toHaveLength(1);
     });
 
+    it("given a second command instance with a stale cache, when it gets the retry, then it replays the first instance's rotation", async () => {
+      const other = new EndpointCommandsService(store, vault, () => now);
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      // The other instance caches the stream before the first execution exists.
+      await other.revokePrevious({ meta, endpointId: endpoint.id });
+      const first = await commands.rotate({ meta: keyed('r1'), endpointId: endpoint.id });
+      const retried = await other.rotate({ meta: keyed('r2'), endpointId: endpoint.id });
+
+      expect(retried).toEqual({ ...first, replayed: true });
+      const stream = await store.read(endpointStreamName(endpoint.id));
+      expect(stream.filter((e) => e.type === 'SecretRotated')).toHaveLength(1);
+    });
+
     it('replays a revocation with the view it answered first', async () => {
       const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
       await commands.rotate({ meta, endpointId: endpoint.id });
