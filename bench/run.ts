@@ -3,6 +3,7 @@ import { keyringScale } from './cases/keyring-scale';
 import { propagation } from './cases/propagation';
 import { replay } from './cases/replay';
 import { restRotate } from './cases/rest-rotate';
+import { rotateDepth } from './cases/rotate-depth';
 import { rotateNats } from './cases/rotate-nats';
 import { rpcPath } from './cases/rpc-path';
 import { signerNats } from './cases/signer-nats';
@@ -22,6 +23,7 @@ const CASES: readonly BenchCase[] = [
   signerNats,
   rpcPath,
   rotateNats,
+  rotateDepth,
   restRotate,
   propagation,
   replay,

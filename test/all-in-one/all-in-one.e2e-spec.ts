@@ -60,10 +60,16 @@ class AllInOne {
     await this.exited;
   }
 
-  request(method: string, path: string, key: string, body?: unknown) {
+  request(
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     return fetch(`http://127.0.0.1:${this.port}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
@@ -72,6 +78,8 @@ class AllInOne {
 describe('npm start (all-in-one)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'rotor-all-in-one-'));
   let rotor: AllInOne;
+  /** The development API key printed by the first start. */
+  let apiKey: string | undefined;
 
   beforeAll(async () => {
     rotor = new AllInOne(dataDir, await freePort());
@@ -83,7 +91,7 @@ describe('npm start (all-in-one)', () => {
 
   it('runs the quick start flow and keeps its state across a restart', async () => {
     await rotor.start();
-    const apiKey = /rk_[A-Za-z0-9_-]{43}/.exec(rotor.output)?.[0];
+    apiKey = /rk_[A-Za-z0-9_-]{43}/.exec(rotor.output)?.[0];
     expect(apiKey).toBeDefined();
     expect(rotor.output).toContain(
       `curl -s -X POST http://localhost:${rotor.port}/v1/webhooks/endpoints`,
@@ -137,5 +145,45 @@ describe('npm start (all-in-one)', () => {
     ).json();
     expect(() => new Webhook(rotated.secret).verify(payload, after.headers)).not.toThrow();
     expect(() => new Webhook(created.secret).verify(payload, after.headers)).not.toThrow();
+  });
+
+  it('keeps an Idempotency-Key across a restart: the retry replays the first rotation', async () => {
+    expect(apiKey).toBeDefined();
+    const created = await (
+      await rotor.request('POST', '/v1/webhooks/endpoints', apiKey!, {
+        url: 'https://receiver.test/idempotent',
+      })
+    ).json();
+    const rotate = () =>
+      rotor.request(
+        'POST',
+        `/v1/webhooks/endpoints/${created.id}/secret/rotate`,
+        apiKey!,
+        { force: true },
+        { 'idempotency-key': 'rotate-across-restart' },
+      );
+    const first = await rotate();
+    expect(first.status).toBe(200);
+    expect(first.headers.get('idempotency-replayed')).toBeNull();
+    const rotated = await first.json();
+
+    await rotor.stop();
+    await rotor.start();
+
+    const retry = await rotate();
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotency-replayed')).toBe('true');
+    const replayed = await retry.json();
+    expect(replayed.key_id).toBe(rotated.key_id);
+    expect(replayed.secret).toBe(rotated.secret);
+    expect(replayed).toEqual(rotated);
+
+    const history = await (
+      await rotor.request('GET', `/v1/webhooks/endpoints/${created.id}/events`, apiKey!)
+    ).json();
+    expect(history.data.map((e: { type: string }) => e.type)).toEqual([
+      'EndpointRegistered',
+      'SecretRotated',
+    ]);
   });
 });

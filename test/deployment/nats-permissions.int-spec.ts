@@ -106,16 +106,6 @@ describeWithNatsServer('deploy/nats/nats.conf on nats-server: one user per servi
       await waitFor(() => values.get('we_1') === 2, `the update of ${name} reaching its watcher`);
     await Promise.all(seen.map(({ watch }) => watch.stop()));
 
-    // The gateway keeps idempotency records with a TTL (reconfigured when it changes).
-    await gateway.kv.bucket(BUCKETS.idempotency, { ttlSeconds: 60 });
-    const idempotency = await gateway.kv.bucket<{ status: number }>(BUCKETS.idempotency, {
-      ttlSeconds: 24 * 3600,
-    });
-    expect(await idempotency.create('ak_1.idem-1', { status: 201 })).toBe(true);
-    expect(await idempotency.create('ak_1.idem-1', { status: 201 })).toBe(false);
-    await idempotency.delete('ak_1.idem-1');
-    expect(await idempotency.create('ak_1.idem-1', { status: 201 })).toBe(true);
-
     // Request-reply: the callers reach the servers, the replies come back.
     for (const subject of Object.values(SUBJECTS.command)) serve(command, 'command', subject);
     for (const subject of Object.values(SUBJECTS.signer)) serve(signer, 'signer', subject);

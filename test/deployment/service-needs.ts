@@ -72,8 +72,9 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
       ...Object.values(SUBJECTS.query),
       ...Object.values(SUBJECTS.signer),
     ],
-    buckets: { [API_KEYS_BUCKET]: 'read', [BUCKETS.idempotency]: 'write' },
-    configures: [BUCKETS.idempotency],
+    // No bucket of its own: idempotency lives in the command path, in the store.
+    buckets: { [API_KEYS_BUCKET]: 'read' },
+    configures: [],
   },
 };
 

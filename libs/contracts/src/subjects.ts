@@ -34,6 +34,4 @@ export const BUCKETS = {
   keyRing: 'rotor_key_ring',
   /** endpointId -> EndpointView: for the query service and the expiry scheduler. */
   endpoints: 'rotor_endpoints',
-  /** idempotency key records of the gateway, sealed, 24 h TTL. */
-  idempotency: 'rotor_idempotency',
 } as const;

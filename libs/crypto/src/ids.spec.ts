@@ -1,6 +1,12 @@
 import { ENDPOINT_ID_PATTERN, KEY_ID_PATTERN } from '@rotor/domain';
 import fc from 'fast-check';
-import { newEndpointId, newKeyId, ulidGenerator, ulidTime } from './ids';
+import {
+  endpointIdForIdempotencyKey,
+  newEndpointId,
+  newKeyId,
+  ulidGenerator,
+  ulidTime,
+} from './ids';
 
 const MAX_TIME = 2 ** 48 - 1;
 
@@ -88,5 +94,22 @@ describe('ulidGenerator', () => {
 
   it.each([-1, 1.5, 2 ** 48])('given the time %p, when a ULID is made, then it throws', (now) => {
     expect(() => ulidGenerator()(now)).toThrow(RangeError);
+  });
+});
+
+describe('endpointIdForIdempotencyKey', () => {
+  it('gives every retry the same well-formed id, and any other tenant, actor or key another', () => {
+    const id = endpointIdForIdempotencyKey('acme', 'key_a', 'K');
+    expect(id).toMatch(/^we_[0-9a-f]{32}$/);
+    expect(endpointIdForIdempotencyKey('acme', 'key_a', 'K')).toBe(id);
+    const others = [
+      endpointIdForIdempotencyKey('acme2', 'key_a', 'K'),
+      endpointIdForIdempotencyKey('acme', 'key_b', 'K'),
+      endpointIdForIdempotencyKey('acme', 'key_a', 'K2'),
+      // Concatenation would make these two the same: the encoding must not.
+      endpointIdForIdempotencyKey('acme', 'key_a,K', ''),
+      endpointIdForIdempotencyKey('acme', 'key_', 'a,K'),
+    ];
+    expect(new Set([id, ...others]).size).toBe(others.length + 1);
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Identifier generation (DESIGN §1). The domain only knows the shapes (`ENDPOINT_ID_PATTERN`,
@@ -6,6 +6,22 @@ import { randomBytes } from 'node:crypto';
  */
 
 export const newEndpointId = (): string => `we_${randomBytes(16).toString('hex')}`;
+
+/**
+ * The endpoint id of a registration that carries an idempotency key: the same for every
+ * retry of it, so a retry lands on the same stream and the append's revision check makes
+ * it execute once. 128 bits of SHA-256 over an unambiguous encoding (a JSON array: no
+ * choice of tenant, actor and key collides with another), versioned by its label.
+ */
+export const endpointIdForIdempotencyKey = (
+  tenantId: string,
+  actor: string,
+  idempotencyKey: string,
+): string =>
+  `we_${createHash('sha256')
+    .update(JSON.stringify(['rotor/endpoint-id/v1', tenantId, actor, idempotencyKey]), 'utf8')
+    .digest('hex')
+    .slice(0, 32)}`;
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const MAX_TIME = 2 ** 48 - 1;

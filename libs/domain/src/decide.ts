@@ -75,7 +75,7 @@ const rotate = (command: RotateSecret, state: EndpointState) => {
     );
   const keyProblem = checkKey(key);
   if (keyProblem) return keyProblem;
-  if (endpoint.keyIds.includes(key.keyId))
+  if (endpoint.keyIds.has(key.keyId))
     return new DomainError('duplicate_key_id', `key id ${key.keyId} was already used`);
 
   const now = command.now;

@@ -4,5 +4,6 @@ export * from './errors';
 export * from './events';
 export * from './ids';
 export * from './key';
+export * from './key-id-set';
 export * from './state';
 export * from './upcasting';

@@ -1,4 +1,5 @@
 import type { EndpointEvent } from './events';
+import { KeyIdSet } from './key-id-set';
 
 /** What `decide` needs to know about an endpoint, folded from its events. */
 export interface KeyInUse {
@@ -21,7 +22,7 @@ export type EndpointState =
       /** Present while an overlap is open (no `PreviousSecretExpired` yet). */
       readonly previous?: PreviousKey;
       /** Every key id the endpoint ever had: a new key must not reuse one. */
-      readonly keyIds: readonly string[];
+      readonly keyIds: KeyIdSet;
     }
   | { readonly status: 'deleted'; readonly endpointId: string; readonly tenantId: string };
 
@@ -43,7 +44,7 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
         endpointId,
         tenantId,
         current: { keyId: key.keyId, createdAt: key.createdAt },
-        keyIds: [key.keyId],
+        keyIds: KeyIdSet.of(key.keyId),
       };
     }
     case 'SecretRotated': {
@@ -53,7 +54,7 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
         ...state,
         current: { keyId: key.keyId, createdAt: key.createdAt },
         previous: { ...state.current, expiresAt: previousKeyExpiresAt },
-        keyIds: [...state.keyIds, key.keyId],
+        keyIds: state.keyIds.add(key.keyId),
       };
     }
     case 'PreviousSecretExpired': {

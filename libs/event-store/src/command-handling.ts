@@ -6,6 +6,20 @@ import {
   type GlobalPosition,
   type RecordedEvent,
 } from './event-store.port';
+import {
+  executionScope,
+  IdempotencyKeyReused,
+  isWithinWindow,
+  requestDigestOf,
+  type RecordedExecution,
+} from './idempotency';
+import {
+  continues,
+  emptyFold,
+  foldStream,
+  type StreamFold,
+  type StreamFoldCache,
+} from './stream-fold';
 
 /**
  * The command-handling loop (DESIGN §3, §4): read the stream, fold it, decide, chain the
@@ -13,6 +27,12 @@ import {
  * fail; then the whole decision is made again on fresh state (the rule that allowed the
  * first decision may refuse the second), up to `maxAttempts` times. Generic over the
  * decider, free of Nest, so every service and test drives it the same way.
+ *
+ * Idempotency (DESIGN §1) is decided here, on the same fold and so atomically with the
+ * append: a command whose (actor, idempotency key) already executed within 24 h is not
+ * decided again but replayed (same request) or refused (another request); see
+ * idempotency.ts. With a `cache`, the fold of a recently used stream is kept and only the
+ * events after it are read: a command costs the same at any stream length.
  */
 export interface StoredShape {
   readonly type: string;
@@ -42,13 +62,22 @@ export interface HandleCommandOptions<State, Event, Rejection> {
   /** How an event is stored: its type, schema version and data. */
   readonly toStored: (event: Event) => StoredShape;
   readonly metadata: RequestMetadata;
-  /** Stamps `occurredAt`; injected so tests control time. */
+  /**
+   * What `metadata.idempotencyKey` stands for, required with one: the command's request
+   * without what differs between two sends of it (its request id, anything time-dependent).
+   * Its digest tells a retry (replayed) from another request under the same key (refused).
+   */
+  readonly request?: unknown;
+  /** Stamps `occurredAt` and is the clock of the 24 h window; injected so tests control time. */
   readonly now: () => Date;
   /** Attempts in all, the first included. Default 5. */
   readonly maxAttempts?: number;
+  /** The folds of recently used streams, for this decider: see `StreamFoldCache`. */
+  readonly cache?: StreamFoldCache<State, Event>;
 }
 
 export interface CommandHandled<State, Event> {
+  readonly replayed: false;
   /** The events appended: [] when the decision was to do nothing. A copy, the caller's own. */
   readonly events: Event[];
   /** The state after those events. */
@@ -57,6 +86,18 @@ export interface CommandHandled<State, Event> {
   readonly nextExpectedRevision: ExpectedRevision;
   /** Where the append landed in the global feed; absent when nothing was appended. */
   readonly position?: GlobalPosition;
+}
+
+/** The command had already executed: nothing was appended, here is what the first one did. */
+export interface CommandReplayed<State, Event> {
+  readonly replayed: true;
+  /** The events the first execution appended, as recorded (upcast). */
+  readonly events: Event[];
+  /** The first execution: its events with their revisions, its request id and time. */
+  readonly execution: RecordedExecution<Event>;
+  /** The state now (the stream may have moved on since the first execution). */
+  readonly state: State;
+  readonly nextExpectedRevision: ExpectedRevision;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -75,49 +116,129 @@ export class ConcurrencyConflictError extends Error {
 }
 
 /**
- * Returns what happened, or the rejection `decide` returned (nothing appended). Throws
- * `ConcurrencyConflictError` when every attempt lost a race, and any store error as is.
+ * Returns what happened (appended, or replayed), the rejection `decide` returned, or
+ * `IdempotencyKeyReused` (nothing appended for either). Throws `ConcurrencyConflictError`
+ * when every attempt lost a race, and any store error as is.
  */
 export async function handleCommand<State, Event, Rejection>(
   options: HandleCommandOptions<State, Event, Rejection>,
-): Promise<CommandHandled<State, Event> | Rejection> {
-  const { store, stream, decide, evolve, initialState, upcast, toStored, metadata, now } = options;
+): Promise<
+  CommandHandled<State, Event> | CommandReplayed<State, Event> | Rejection | IdempotencyKeyReused
+> {
+  const { store, stream, decide, toStored, metadata, now, cache } = options;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
     throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+  const idempotency = idempotencyOf(options);
 
   let lastConflict: WrongExpectedRevisionError | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const recorded = await store.read(stream);
-    const state = recorded.map(upcast).reduce(evolve, initialState());
-    const decision = decide(state);
-    if (!isEventList(decision)) return decision;
+    // After a conflict, from scratch: whatever the cache held, the store has moved on.
+    const at = now();
+    const fold = await load(options, attempt === 1 ? cache?.get(stream) : undefined, at);
+    cache?.set(stream, fold);
+    const readRevision: ExpectedRevision = fold.head ? fold.head.revision : 'no_stream';
 
-    const last = recorded.at(-1);
-    const readRevision: ExpectedRevision = last ? last.revision : 'no_stream';
-    if (decision.length === 0) return { events: [], state, nextExpectedRevision: readRevision };
+    if (idempotency) {
+      const earlier = fold.executions.get(idempotency.scope);
+      if (earlier && isWithinWindow(earlier, at)) {
+        if (earlier.requestDigest !== idempotency.requestDigest)
+          return new IdempotencyKeyReused(earlier);
+        return {
+          replayed: true,
+          events: earlier.events.map((executed) => executed.event),
+          execution: earlier,
+          state: fold.state,
+          nextExpectedRevision: readRevision,
+        };
+      }
+    }
+
+    const decision = decide(fold.state);
+    if (!isEventList(decision)) return decision;
+    if (decision.length === 0)
+      return { replayed: false, events: [], state: fold.state, nextExpectedRevision: readRevision };
 
     const occurredAt = now().toISOString();
     const toAppend = chainEvents(
       stream,
-      last ? last.revision + 1 : 0,
-      last ? last.metadata.hash : GENESIS_HASH,
-      decision.map((event) => ({ ...toStored(event), metadata: { ...metadata, occurredAt } })),
+      fold.head ? fold.head.revision + 1 : 0,
+      fold.head ? fold.head.metadata.hash : GENESIS_HASH,
+      decision.map((event) => ({
+        ...toStored(event),
+        metadata: {
+          ...metadata,
+          ...(idempotency ? { requestDigest: idempotency.requestDigest } : {}),
+          occurredAt,
+        },
+      })),
     );
+    let appended;
     try {
-      const appended = await store.append(stream, toAppend, readRevision);
-      return {
-        events: [...decision],
-        state: decision.reduce(evolve, state),
-        nextExpectedRevision: appended.nextExpectedRevision,
-        position: appended.position,
-      };
+      appended = await store.append(stream, toAppend, readRevision);
     } catch (error) {
+      // Whether the append landed is unknown (or known to be stale): read again next time.
+      cache?.delete(stream);
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       lastConflict = error;
+      continue;
     }
+    // The events as a read would return them (JSON round trip included), folded the same
+    // way: the cached fold is exactly the fold of the stream.
+    const written: RecordedEvent[] = toAppend.map((event, index) => ({
+      stream,
+      revision: (fold.head ? fold.head.revision + 1 : 0) + index,
+      position: appended.position,
+      type: event.type,
+      version: event.version,
+      data: JSON.parse(JSON.stringify(event.data)) as unknown,
+      metadata: event.metadata,
+      recordedAt: occurredAt,
+    }));
+    const after = foldStream(options, fold, written, at);
+    cache?.set(stream, after);
+    return {
+      replayed: false,
+      events: [...decision],
+      state: after.state,
+      nextExpectedRevision: appended.nextExpectedRevision,
+      position: appended.position,
+    };
   }
   throw new ConcurrencyConflictError(stream, maxAttempts, { cause: lastConflict });
+}
+
+const idempotencyOf = (
+  options: Pick<HandleCommandOptions<unknown, unknown, unknown>, 'metadata' | 'request'>,
+): { scope: string; requestDigest: string } | undefined => {
+  const { actor, idempotencyKey } = options.metadata;
+  if (idempotencyKey === undefined) return undefined;
+  if (options.request === undefined)
+    throw new TypeError('a command with an idempotency key needs the request it stands for');
+  return {
+    scope: executionScope(actor, idempotencyKey),
+    requestDigest: requestDigestOf(options.request),
+  };
+};
+
+/**
+ * The stream's fold: the cached one with the events after it, or, when there is none or
+ * the tail does not continue it (a stream rewritten under us), the whole stream.
+ */
+async function load<State, Event>(
+  options: HandleCommandOptions<State, Event, unknown>,
+  cached: StreamFold<State, Event> | undefined,
+  now: Date,
+): Promise<StreamFold<State, Event>> {
+  const { store, stream } = options;
+  if (cached) {
+    const tail = await store.read(stream, {
+      fromRevision: cached.head ? cached.head.revision + 1 : 0,
+    });
+    if (continues(cached, tail)) return foldStream(options, cached, tail, now);
+  }
+  const all = await store.read(stream);
+  return foldStream(options, emptyFold(options), all, now);
 }
 
 // `Array.isArray` does not narrow a readonly array out of a union; this does.

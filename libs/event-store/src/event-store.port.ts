@@ -75,6 +75,19 @@ export interface SubscribeOptions {
   readonly onError?: (error: Error) => void;
 }
 
+export interface ReadStreamOptions {
+  /** The first revision to return: a non-negative integer. */
+  readonly fromRevision?: number;
+}
+
+/** Throws a `RangeError` for a `fromRevision` that is not a non-negative safe integer. */
+export const fromRevisionOf = (options: ReadStreamOptions | undefined): number => {
+  const from = options?.fromRevision ?? 0;
+  if (!Number.isSafeInteger(from) || from < 0)
+    throw new RangeError(`fromRevision must be a non-negative integer, got ${from}`);
+  return from;
+};
+
 export interface EventStore {
   /**
    * Appends atomically: all of `events` or none. Throws `WrongExpectedRevisionError`
@@ -89,8 +102,12 @@ export interface EventStore {
     events: readonly EventToAppend[],
     expected: ExpectedRevision,
   ): Promise<AppendResult>;
-  /** The whole stream in revision order; [] when it does not exist. */
-  read(stream: string): Promise<RecordedEvent[]>;
+  /**
+   * The stream in revision order, from `fromRevision` on (default 0: the whole stream);
+   * [] when it does not exist or has nothing at or after `fromRevision`. Lets a caller that
+   * keeps a folded state read only what was appended since (command handling's cache).
+   */
+  read(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The global feed strictly after `from`, in order, ending at the current end. */
   readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent>;
   /** Catch-up subscription: everything after `from`, then live events, each exactly once. */

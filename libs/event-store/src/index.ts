@@ -5,6 +5,8 @@ export * from './audit/canonical-json';
 export * from './audit/hash-chain';
 export * from './audit/verify-stream';
 export * from './command-handling';
+export * from './idempotency';
+export * from './stream-fold';
 export * from './create-event-store';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { ThreadedSqliteEventStore } from './sqlite/threaded-sqlite-event-store';

@@ -96,4 +96,115 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
       'endpoint_not_found',
     );
   });
+
+  describe('with an idempotency key', () => {
+    const keyed = (requestId: string) => ({ actor: 'key_alice', requestId, idempotencyKey: 'K' });
+
+    it('given a registration with K, when it is retried, then the same endpoint, key and secret come back, replayed, and one event is stored', async () => {
+      const first = await commands.register({
+        meta: keyed('r1'),
+        tenantId: 'acme',
+        url: 'https://x.test/h',
+      });
+      const again = await commands.register({
+        meta: keyed('r2'),
+        tenantId: 'acme',
+        url: 'https://x.test/h',
+      });
+
+      expect(first.replayed).toBeUndefined();
+      expect(again).toEqual({ ...first, replayed: true });
+      expect(await store.read(endpointStreamName(first.endpoint.id))).toHaveLength(1);
+      // Another caller's K is another registration.
+      const bob = await commands.register({
+        meta: { ...keyed('r3'), actor: 'key_bob' },
+        tenantId: 'acme',
+        url: 'https://x.test/h',
+      });
+      expect(bob.endpoint.id).not.toBe(first.endpoint.id);
+    });
+
+    it('given a rotation with K, when it is retried, then the same key and secret come back and one rotation is stored', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      const rotate = (requestId: string) =>
+        commands.rotate({
+          meta: keyed(requestId),
+          tenantId: 'acme',
+          endpointId: endpoint.id,
+          force: true,
+        });
+      const first = await rotate('r1');
+      now = new Date(now.getTime() + 5000);
+      const again = await rotate('r2');
+
+      expect(again).toEqual({ ...first, replayed: true });
+      const stream = await store.read(endpointStreamName(endpoint.id));
+      expect(stream.filter((e) => e.type === 'SecretRotated')).toHaveLength(1);
+      expect(stream.at(-1)?.metadata).toMatchObject({ idempotencyKey: 'K', actor: 'key_alice' });
+    });
+
+    it('given a rotation with K, when K comes with another request, then 422 idempotency_key_reused', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      await commands.rotate({ meta: keyed('r1'), endpointId: endpoint.id, expireCurrentIn: 60 });
+      expect(
+        await codeOf(
+          commands.rotate({ meta: keyed('r2'), endpointId: endpoint.id, expireCurrentIn: 61 }),
+        ),
+      ).toBe('idempotency_key_reused');
+    });
+
+    it('given a replayed registration of a deleted endpoint, then 404: the secret died with the data key', async () => {
+      const request = { meta: keyed('r1'), tenantId: 'acme', url: 'https://x.test/h' };
+      const first = await commands.register(request);
+      await commands.delete({ meta, tenantId: 'acme', endpointId: first.endpoint.id });
+
+      expect(await codeOf(commands.register({ ...request, meta: keyed('r2') }))).toBe(
+        'endpoint_not_found',
+      );
+    });
+
+    it('given a replayed rotation of a deleted endpoint, then 404', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      const rotate = (requestId: string) =>
+        commands.rotate({ meta: keyed(requestId), endpointId: endpoint.id });
+      await rotate('r1');
+      await commands.delete({ meta, endpointId: endpoint.id });
+      expect(await codeOf(rotate('r2'))).toBe('endpoint_not_found');
+    });
+
+    it('given two concurrent rotations with K, then both answer the same secret and one rotation is stored', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      const [a, b] = await Promise.all(
+        ['r1', 'r2'].map((requestId) =>
+          commands.rotate({ meta: keyed(requestId), endpointId: endpoint.id, force: true }),
+        ),
+      );
+      expect(a.secret).toBe(b.secret);
+      expect([a.replayed, b.replayed].sort()).toEqual([true, undefined]);
+      const stream = await store.read(endpointStreamName(endpoint.id));
+      expect(stream.filter((e) => e.type === 'SecretRotated')).toHaveLength(1);
+    });
+
+    it("given a second command instance with a stale cache, when it gets the retry, then it replays the first instance's rotation", async () => {
+      const other = new EndpointCommandsService(store, vault, () => now);
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      // The other instance caches the stream before the first execution exists.
+      await other.revokePrevious({ meta, endpointId: endpoint.id });
+      const first = await commands.rotate({ meta: keyed('r1'), endpointId: endpoint.id });
+      const retried = await other.rotate({ meta: keyed('r2'), endpointId: endpoint.id });
+
+      expect(retried).toEqual({ ...first, replayed: true });
+      const stream = await store.read(endpointStreamName(endpoint.id));
+      expect(stream.filter((e) => e.type === 'SecretRotated')).toHaveLength(1);
+    });
+
+    it('replays a revocation with the view it answered first', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      await commands.rotate({ meta, endpointId: endpoint.id });
+      const first = await commands.revokePrevious({ meta: keyed('r1'), endpointId: endpoint.id });
+      await commands.rotate({ meta, endpointId: endpoint.id });
+      const again = await commands.revokePrevious({ meta: keyed('r2'), endpointId: endpoint.id });
+      expect(again).toEqual({ ...first, replayed: true });
+    });
+  });
 });

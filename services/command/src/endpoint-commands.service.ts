@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { errorReply, SUBJECTS } from '@rotor/contracts';
 import type {
   DeleteEndpointReply,
   DeleteEndpointRequest,
@@ -12,7 +14,16 @@ import type {
   RotateSecretReply,
   RotateSecretRequest,
 } from '@rotor/contracts';
-import { DataKeyVault, generateSecret, newEndpointId, newKeyId, sealSecret } from '@rotor/crypto';
+import {
+  DataKeyVault,
+  endpointIdForIdempotencyKey,
+  generateSecret,
+  newEndpointId,
+  newKeyId,
+  openSecret,
+  sealSecret,
+  type WrappedDataKey,
+} from '@rotor/crypto';
 import {
   DomainError,
   EVENT_VERSIONS,
@@ -28,18 +39,39 @@ import {
   type EndpointState,
   type SealedKey,
 } from '@rotor/domain';
-import { handleCommand, type EventStore } from '@rotor/event-store';
+import {
+  handleCommand,
+  isIdempotencyKeyReused,
+  StreamFoldCache,
+  type CommandHandled,
+  type CommandReplayed,
+  type EventStore,
+} from '@rotor/event-store';
 import { applyToEndpointView, type EndpointView } from '@rotor/projections';
 import { CLOCK, DATA_KEY_VAULT, EVENT_STORE, rejectWith, type Clock } from '@rotor/runtime';
+
+/** An execution found again: the reply is rebuilt from the events it recorded. */
+type Replay = CommandReplayed<EndpointState, EndpointEvent>;
+type Outcome = CommandHandled<EndpointState, EndpointEvent> | Replay;
+
+/** Streams whose fold the service keeps between commands (each holds one endpoint's state). */
+export const FOLD_CACHE_STREAMS = 10_000;
 
 /**
  * The write side: load -> decide -> append expecting the revision read -> reply. It never
  * publishes: the projector picks the events up from the store's feed (STYLE.md).
  * Plaintext secrets exist only in this process's memory and in the one reply that hands
  * them to the caller.
+ *
+ * A command with `meta.idempotencyKey` executes once per (actor, key) within 24 h (see
+ * `handleCommand`); a retry gets the first execution's reply, rebuilt from its events,
+ * secret included (opened again with the endpoint's data key), with `replayed: true`. Once
+ * the endpoint is deleted its data key is gone, and so is every reply holding its secret.
  */
 @Injectable()
 export class EndpointCommandsService {
+  private readonly folds = new StreamFoldCache<EndpointState, EndpointEvent>(FOLD_CACHE_STREAMS);
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DATA_KEY_VAULT) private readonly vault: DataKeyVault,
@@ -47,131 +79,195 @@ export class EndpointCommandsService {
   ) {}
 
   async register(request: RegisterEndpointRequest): Promise<RegisterEndpointReply> {
-    const endpointId = request.endpointId ?? newEndpointId();
+    const { meta } = request;
+    // A retried registration must land on the stream of the first one.
+    const endpointId =
+      request.endpointId ??
+      (meta.idempotencyKey === undefined
+        ? newEndpointId()
+        : endpointIdForIdempotencyKey(request.tenantId, meta.actor, meta.idempotencyKey));
     if (!isEndpointId(endpointId))
       rejectWith(new DomainError('invalid_command', 'malformed endpoint id', 'endpointId'));
     const now = this.clock();
-    const { secret, key } = await this.newKey(endpointId, now);
-    await this.run(request.meta, endpointId, undefined, {
-      type: 'RegisterEndpoint',
-      data: {
-        endpointId,
-        tenantId: request.tenantId,
-        ...(request.url === undefined ? {} : { url: request.url }),
-        ...(request.description === undefined ? {} : { description: request.description }),
-        key,
-      },
-      now,
-    });
+    const fresh = await this.newKey(endpointId, now, { mustExist: false });
+    const outcome = await this.run(
+      SUBJECTS.command.registerEndpoint,
+      request,
+      endpointId,
+      undefined,
+      withKey(fresh, (key) => ({
+        type: 'RegisterEndpoint',
+        data: {
+          endpointId,
+          tenantId: request.tenantId,
+          ...(request.url === undefined ? {} : { url: request.url }),
+          ...(request.description === undefined ? {} : { description: request.description }),
+          key,
+        },
+        now,
+      })),
+    );
+    if (outcome.replayed) {
+      const registered = outcome.events.find((e) => e.type === 'EndpointRegistered');
+      if (registered?.type !== 'EndpointRegistered')
+        throw new Error('a replayed registration without EndpointRegistered');
+      const { key } = registered.data;
+      return {
+        endpoint: await this.view(endpointId, lastRevisionOf(outcome)),
+        keyId: key.keyId,
+        secret: await this.openAgain(endpointId, key),
+        replayed: true,
+      };
+    }
+    const { key, secret } = fresh as FreshKey;
     return { endpoint: await this.view(endpointId), keyId: key.keyId, secret };
   }
 
   async rotate(request: RotateSecretRequest): Promise<RotateSecretReply> {
     const { endpointId } = request;
     const now = this.clock();
-    const { secret, key } = await this.newKey(endpointId, now, { mustExist: true });
-    const { events } = await this.run(request.meta, endpointId, request.tenantId, {
-      type: 'RotateSecret',
-      data: {
-        endpointId,
-        key,
-        ...(request.expireCurrentIn === undefined
-          ? {}
-          : { expireCurrentIn: request.expireCurrentIn }),
-        ...(request.force === undefined ? {} : { force: request.force }),
-      },
-      now,
-    });
-    const rotated = events.find((e) => e.type === 'SecretRotated');
+    const fresh = await this.newKey(endpointId, now, { mustExist: true });
+    const outcome = await this.run(
+      SUBJECTS.command.rotateSecret,
+      request,
+      endpointId,
+      request.tenantId,
+      withKey(fresh, (key) => ({
+        type: 'RotateSecret',
+        data: {
+          endpointId,
+          key,
+          ...(request.expireCurrentIn === undefined
+            ? {}
+            : { expireCurrentIn: request.expireCurrentIn }),
+          ...(request.force === undefined ? {} : { force: request.force }),
+        },
+        now,
+      })),
+    );
+    const rotated = outcome.events.find((e) => e.type === 'SecretRotated');
     if (rotated?.type !== 'SecretRotated') throw new Error('rotation produced no SecretRotated');
+    const { key } = rotated.data;
     return {
       endpointId,
       keyId: key.keyId,
-      secret,
+      secret: outcome.replayed ? await this.openAgain(endpointId, key) : (fresh as FreshKey).secret,
       previousKeyId: rotated.data.previousKeyId,
       previousSecretExpiresAt: rotated.data.previousKeyExpiresAt,
+      ...replayedFlag(outcome),
     };
   }
 
   async revokePrevious(request: RevokePreviousSecretRequest): Promise<RevokePreviousSecretReply> {
     const { endpointId } = request;
-    await this.run(request.meta, endpointId, request.tenantId, {
-      type: 'RevokePreviousSecret',
-      data: { endpointId },
-      now: this.clock(),
-    });
-    return { endpoint: await this.view(endpointId) };
+    const outcome = await this.run(
+      SUBJECTS.command.revokePreviousSecret,
+      request,
+      endpointId,
+      request.tenantId,
+      { type: 'RevokePreviousSecret', data: { endpointId }, now: this.clock() },
+    );
+    return {
+      endpoint: await this.view(endpointId, outcome.replayed ? lastRevisionOf(outcome) : undefined),
+      ...replayedFlag(outcome),
+    };
   }
 
   async expirePrevious(request: ExpirePreviousSecretRequest): Promise<ExpirePreviousSecretReply> {
     const { endpointId, keyId } = request;
-    const { events } = await this.run(request.meta, endpointId, undefined, {
-      type: 'ExpirePreviousSecret',
-      data: { endpointId, keyId },
-      now: this.clock(),
-    });
-    return { endpointId, expired: events.length > 0 };
+    const outcome = await this.run(
+      SUBJECTS.command.expirePreviousSecret,
+      request,
+      endpointId,
+      undefined,
+      { type: 'ExpirePreviousSecret', data: { endpointId, keyId }, now: this.clock() },
+    );
+    return { endpointId, expired: outcome.events.length > 0, ...replayedFlag(outcome) };
   }
 
   async delete(request: DeleteEndpointRequest): Promise<DeleteEndpointReply> {
     const { endpointId } = request;
-    await this.run(request.meta, endpointId, request.tenantId, {
-      type: 'DeleteEndpoint',
-      data: { endpointId },
-      now: this.clock(),
-    });
+    const outcome = await this.run(
+      SUBJECTS.command.deleteEndpoint,
+      request,
+      endpointId,
+      request.tenantId,
+      { type: 'DeleteEndpoint', data: { endpointId }, now: this.clock() },
+    );
     // Crypto-shredding: once the deletion is recorded, the data key goes, and with it every
-    // secret the history holds. (The projector shreds too, should this process die here.)
+    // secret the history holds. (The projector shreds too, should this process die here;
+    // a replayed deletion shreds again, which is harmless.)
     await this.vault.shred(endpointId);
-    return { endpointId };
+    return { endpointId, ...replayedFlag(outcome) };
   }
 
-  /** A fresh secret, sealed under the endpoint's data key before anything else sees it. */
+  /**
+   * A fresh secret, sealed under the endpoint's data key before anything else sees it; or
+   * why there can be none, decided only after the idempotency check (a retry of an
+   * execution is answered from it, whatever has happened to the data key since).
+   */
   private async newKey(
     endpointId: string,
     now: Date,
-    options: { mustExist?: boolean } = {},
-  ): Promise<{ secret: string; key: SealedKey }> {
+    options: { mustExist: boolean },
+  ): Promise<FreshKey | DomainError> {
     if (!isEndpointId(endpointId))
       rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
-    const wrapped = options.mustExist
-      ? await this.vault.get(endpointId)
-      : await this.vault.ensure(endpointId).catch((error: unknown) => {
-          // A deleted endpoint's data-key stream is tombstoned: its id can never be reused.
-          if ((error as { code?: unknown }).code === 'stream_deleted')
-            rejectWith(
-              new DomainError('endpoint_already_exists', `endpoint ${endpointId} already exists`),
-            );
-          throw error;
-        });
+    let wrapped: WrappedDataKey | undefined;
+    try {
+      wrapped = options.mustExist
+        ? await this.vault.get(endpointId)
+        : await this.vault.ensure(endpointId);
+    } catch (error) {
+      // A deleted endpoint's data-key stream is tombstoned: its id can never be reused.
+      if ((error as { code?: unknown }).code === 'stream_deleted')
+        return new DomainError('endpoint_already_exists', `endpoint ${endpointId} already exists`);
+      throw error;
+    }
     // No data key: the endpoint never existed or was deleted (its key shredded).
-    if (!wrapped)
-      rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
+    if (!wrapped) return new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`);
     const secret = generateSecret();
     const key = sealSecret({
       endpointId,
       keyId: newKeyId(now.getTime()),
       secret,
-      dataKey: this.vault.unwrap(wrapped!),
-      kekId: wrapped!.kekId,
+      dataKey: this.vault.unwrap(wrapped),
+      kekId: wrapped.kekId,
       createdAt: now,
     });
     return { secret, key };
   }
 
+  /** The secret of a key an earlier execution made: gone (404) once the endpoint is deleted. */
+  private async openAgain(endpointId: string, key: SealedKey): Promise<string> {
+    const wrapped = await this.vault.get(endpointId);
+    if (!wrapped)
+      return rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
+    return openSecret(endpointId, key, this.vault.unwrap(wrapped));
+  }
+
+  /**
+   * Runs one command through `handleCommand`. `command` may be the reason it cannot be
+   * made (no key material), which refuses it only if it is not a replay. `request` is what
+   * an idempotency key stands for: the request as sent, without its request id.
+   */
   private async run(
-    meta: RequestMeta,
+    subject: string,
+    request: { readonly meta: RequestMeta; readonly tenantId?: string },
     endpointId: string,
     tenantId: string | undefined,
-    command: EndpointCommand,
-  ): Promise<{ events: EndpointEvent[] }> {
+    command: EndpointCommand | DomainError,
+  ): Promise<Outcome> {
+    const { meta } = request;
+    const { requestId: _differsOnRetry, ...stableMeta } = meta;
     const result = await handleCommand({
       store: this.store,
       stream: endpointStreamName(endpointId),
       initialState,
       evolve,
       upcast,
-      decide: (state: EndpointState) => decideForTenant(tenantId, command, state),
+      decide: (state: EndpointState) =>
+        isDomainError(command) ? command : decideForTenant(tenantId, command, state),
       toStored: (event: EndpointEvent) => ({
         type: event.type,
         version: EVENT_VERSIONS[event.type],
@@ -182,27 +278,61 @@ export class EndpointCommandsService {
         requestId: meta.requestId,
         ...(meta.idempotencyKey ? { idempotencyKey: meta.idempotencyKey } : {}),
       },
+      request: { subject, ...request, meta: stableMeta },
       now: this.clock,
+      cache: this.folds,
     });
     if (isDomainError(result)) return rejectWith(result);
-    return { events: result.events };
+    if (isIdempotencyKeyReused(result))
+      throw new RpcException(
+        errorReply(result.code, result.message, 422, { param: 'idempotencyKey' }),
+      );
+    // A replay answers only the caller the endpoint belongs to, like any command.
+    if (result.replayed && isOtherTenant(tenantId, result.state))
+      return rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
+    return result;
   }
 
-  /** The endpoint as the query side will show it, folded from the stream just written. */
-  private async view(endpointId: string): Promise<EndpointView> {
+  /**
+   * The endpoint as the query side will show it, folded from the stream just written (up
+   * to `upToRevision` for a replay: the view the first execution answered with).
+   */
+  private async view(endpointId: string, upToRevision?: number): Promise<EndpointView> {
     const recorded = await this.store.read(endpointStreamName(endpointId));
-    const view = recorded.reduce<EndpointView | undefined>(
-      (current, e) =>
-        applyToEndpointView(current, upcast(e), {
-          revision: e.revision,
-          occurredAt: e.metadata.occurredAt,
-        }),
-      undefined,
-    );
+    const view = recorded
+      .filter((e) => upToRevision === undefined || e.revision <= upToRevision)
+      .reduce<EndpointView | undefined>(
+        (current, e) =>
+          applyToEndpointView(current, upcast(e), {
+            revision: e.revision,
+            occurredAt: e.metadata.occurredAt,
+          }),
+        undefined,
+      );
     if (!view) throw new Error(`endpoint ${endpointId} has no events after a successful append`);
     return view;
   }
 }
+
+interface FreshKey {
+  readonly secret: string;
+  readonly key: SealedKey;
+}
+
+/** The command made with fresh key material, or why there is none. */
+const withKey = (
+  fresh: FreshKey | DomainError,
+  command: (key: SealedKey) => EndpointCommand,
+): EndpointCommand | DomainError => (isDomainError(fresh) ? fresh : command(fresh.key));
+
+const lastRevisionOf = (replay: Replay): number => replay.execution.events.at(-1)!.revision;
+
+/** `replayed: true` on a replay, absent otherwise (proto: optional). */
+const replayedFlag = (outcome: Outcome): { replayed?: true } =>
+  outcome.replayed ? { replayed: true } : {};
+
+const isOtherTenant = (tenantId: string | undefined, state: EndpointState): boolean =>
+  tenantId !== undefined && state.status !== 'unregistered' && state.tenantId !== tenantId;
 
 /**
  * Tenants are isolated here, not only at the gateway: a command naming another tenant's
@@ -213,6 +343,6 @@ export const decideForTenant = (
   command: EndpointCommand,
   state: EndpointState,
 ) =>
-  tenantId !== undefined && state.status !== 'unregistered' && state.tenantId !== tenantId
+  isOtherTenant(tenantId, state)
     ? new DomainError('endpoint_not_found', `endpoint ${command.data.endpointId} not found`)
     : decide(command, state);

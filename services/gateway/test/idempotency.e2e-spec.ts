@@ -15,12 +15,14 @@ jest.setTimeout(30_000);
 
 /**
  * Holds requests on one subject until released: lets a test keep a first request in
- * flight, or make one fail as if the service never answered.
+ * flight, make one fail as if the service never answered, or lose the reply of one the
+ * service did execute (the gateway's deadline passing just after the append).
  */
 class RpcGate {
   private release?: () => void;
   private held = 0;
   failNext = false;
+  loseNextReply = false;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -34,6 +36,11 @@ class RpcGate {
     ) => {
       if (subject === this.subject && this.failNext) {
         this.failNext = false;
+        throw new RpcTimeoutError(subject, options.timeoutMs);
+      }
+      if (subject === this.subject && this.loseNextReply) {
+        this.loseNextReply = false;
+        await request<TReq, TRes>(subject, payload, options);
         throw new RpcTimeoutError(subject, options.timeoutMs);
       }
       if (subject === this.subject && this.release === undefined) {
@@ -91,6 +98,16 @@ describe('Idempotency-Key on every POST (e2e)', () => {
       .set('Idempotency-Key', idempotencyKey)
       .send(body);
 
+  const rotate = (endpointId: string, idempotencyKey: string, body: object = {}) =>
+    http(rotor)
+      .post(`${ENDPOINTS}/${endpointId}/secret/rotate`)
+      .set('Authorization', key.auth)
+      .set('Idempotency-Key', idempotencyKey)
+      .send(body);
+
+  const eventsOf = async (endpointId: string) =>
+    (await rotor.store.read(`webhookEndpoint-${endpointId}`)).map((e) => e.type);
+
   it('replays the first response, secret included, and appends nothing', async () => {
     const first = await register('create-1');
     expect(first.status).toBe(201);
@@ -104,7 +121,11 @@ describe('Idempotency-Key on every POST (e2e)', () => {
     expect((await rotor.allEvents()).length).toBe(events);
 
     const [registered] = await rotor.store.read(`webhookEndpoint-${first.body.id}`);
-    expect(registered.metadata.idempotencyKey).toBe('create-1');
+    expect(registered.metadata).toMatchObject({
+      idempotencyKey: 'create-1',
+      actor: key.id,
+      requestDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('refuses the same key with another body: 422 idempotency_key_reused', async () => {
@@ -115,47 +136,69 @@ describe('Idempotency-Key on every POST (e2e)', () => {
     expect((await rotor.allEvents()).length).toBe(events);
   });
 
-  it('refuses the same request while the first is in flight: 409, then replays it', async () => {
+  it('executes a retry sent while the first is in flight once: both get the same endpoint and secret', async () => {
     gate.arm();
     const first = register('create-3').then((r) => r);
     await waitFor(() => gate.holding, 'the first request to reach the gate');
 
-    const concurrent = await register('create-3');
-    expectProblem(concurrent, 409, 'idempotency_request_in_flight');
-    expect(concurrent.headers['retry-after']).toBe('1');
-
+    const retry = await register('create-3');
+    expect(retry.status).toBe(201);
     gate.open();
     const done = await first;
-    expect(done.status).toBe(201);
     gate.disarm();
-    const events = (await rotor.allEvents()).length;
-    const replayed = await register('create-3');
-    expect(replayed.headers['idempotency-replayed']).toBe('true');
-    expect(replayed.body.id).toBe(done.body.id);
-    expect((await rotor.allEvents()).length).toBe(events);
+
+    expect(done.status).toBe(201);
+    expect(done.body).toEqual(retry.body);
+    expect([retry.headers['idempotency-replayed'], done.headers['idempotency-replayed']]).toEqual([
+      undefined,
+      'true',
+    ]);
+    expect(await eventsOf(done.body.id)).toEqual(['EndpointRegistered']);
   });
 
-  it('replays a refusal of the services too (409 rotation_in_progress)', async () => {
+  it('answers a retry after a lost reply (503) from the execution that did happen', async () => {
     const endpoint = await registerEndpoint(rotor, key);
-    const rotate = (idempotencyKey: string) =>
-      http(rotor)
-        .post(`${ENDPOINTS}/${endpoint.id}/secret/rotate`)
-        .set('Authorization', key.auth)
-        .set('Idempotency-Key', idempotencyKey)
-        .send({});
-    expect((await rotate('rotate-1')).status).toBe(200);
-    expectProblem(await rotate('rotate-2'), 409, 'rotation_in_progress');
+    const rotations = new RpcGate(
+      rotor.app.get<RpcClient>(RPC_CLIENT),
+      SUBJECTS.command.rotateSecret,
+    );
+    rotations.disarm();
+    rotations.loseNextReply = true;
+    const lost = await rotate(endpoint.id, 'rotate-lost', { force: true });
+    expectProblem(lost, 503, 'service_unavailable');
+
+    const retried = await rotate(endpoint.id, 'rotate-lost', { force: true });
+    expect(retried.status).toBe(200);
+    expect(retried.headers['idempotency-replayed']).toBe('true');
+    const stream = await rotor.store.read(`webhookEndpoint-${endpoint.id}`);
+    const rotated = stream.filter((e) => e.type === 'SecretRotated');
+    expect(rotated).toHaveLength(1);
+    expect(rotated[0].data).toMatchObject({ key: { keyId: retried.body.key_id } });
+  });
+
+  it('does not record a refusal: the retry is decided again once the cause is gone', async () => {
+    const endpoint = await registerEndpoint(rotor, key);
+    const first = await rotate(endpoint.id, 'rotate-1');
+    expect(first.status).toBe(200);
+    expectProblem(await rotate(endpoint.id, 'rotate-2'), 409, 'rotation_in_progress');
+    const revoked = await http(rotor)
+      .post(`${ENDPOINTS}/${endpoint.id}/secret/revoke-previous`)
+      .set('Authorization', key.auth)
+      .send({});
+    expect(revoked.status).toBe(200);
+
+    const retried = await rotate(endpoint.id, 'rotate-2');
+    expect(retried.status).toBe(200);
+    expect(retried.headers['idempotency-replayed']).toBeUndefined();
     const events = (await rotor.allEvents()).length;
-    const replayed = await rotate('rotate-2');
-    expectProblem(replayed, 409, 'rotation_in_progress');
-    expect(replayed.headers['idempotency-replayed']).toBe('true');
-    const replayedSuccess = await rotate('rotate-1');
-    expect(replayedSuccess.status).toBe(200);
-    expect(replayedSuccess.headers['idempotency-replayed']).toBe('true');
+    const replayedFirst = await rotate(endpoint.id, 'rotate-1');
+    expect(replayedFirst.status).toBe(200);
+    expect(replayedFirst.headers['idempotency-replayed']).toBe('true');
+    expect(replayedFirst.body).toEqual(first.body);
     expect((await rotor.allEvents()).length).toBe(events);
   });
 
-  it('does not store a 503: the retry runs', async () => {
+  it('does not store a 503 that never reached the command service: the retry runs', async () => {
     gate.failNext = true;
     const failed = await register('create-4');
     expectProblem(failed, 503, 'service_unavailable');
@@ -178,27 +221,39 @@ describe('Idempotency-Key on every POST (e2e)', () => {
     expect(theirs.body.id).not.toBe(mine.body.id);
   });
 
-  it('works on every POST route', async () => {
+  it('answers a replay of a since deleted endpoint with 404: its secret died with its data key', async () => {
+    const first = await register('create-then-delete');
+    expect(first.status).toBe(201);
+    const deleted = await http(rotor)
+      .delete(`${ENDPOINTS}/${first.body.id}`)
+      .set('Authorization', key.auth);
+    expect(deleted.status).toBe(204);
+    expectProblem(await register('create-then-delete'), 404, 'endpoint_not_found');
+  });
+
+  it('replays revoke-previous; signing ignores the key and signs again', async () => {
     const endpoint = await registerEndpoint(rotor, key);
-    for (const [path, body] of [
-      [
-        `${ENDPOINTS}/${endpoint.id}/signatures`,
-        { payload: 'x', msg_id: 'msg_1', timestamp: 1_700_000_000 },
-      ],
-      [`${ENDPOINTS}/${endpoint.id}/secret/revoke-previous`, {}],
-    ] as const) {
-      const send = () =>
-        http(rotor)
-          .post(path)
-          .set('Authorization', key.auth)
-          .set('Idempotency-Key', `k-${path}`)
-          .send(body);
-      const first = await send();
-      expect(first.status).toBe(200);
-      const second = await send();
-      expect(second.headers['idempotency-replayed']).toBe('true');
-      expect(second.body).toEqual(first.body);
-    }
+    expect((await rotate(endpoint.id, 'rotate-before-revoke')).status).toBe(200);
+    const send = (path: string, body: object, idempotencyKey: string) =>
+      http(rotor)
+        .post(`${ENDPOINTS}/${endpoint.id}/${path}`)
+        .set('Authorization', key.auth)
+        .set('Idempotency-Key', idempotencyKey)
+        .send(body);
+
+    const revoked = await send('secret/revoke-previous', {}, 'revoke-1');
+    expect(revoked.status).toBe(200);
+    const again = await send('secret/revoke-previous', {}, 'revoke-1');
+    expect(again.headers['idempotency-replayed']).toBe('true');
+    expect(again.body).toEqual(revoked.body);
+
+    const signature = { payload: 'x', msg_id: 'msg_1', timestamp: 1_700_000_000 };
+    const signed = await send('signatures', signature, 'sign-1');
+    expect(signed.status).toBe(200);
+    const signedAgain = await send('signatures', signature, 'sign-1');
+    expect(signedAgain.status).toBe(200);
+    expect(signedAgain.headers['idempotency-replayed']).toBeUndefined();
+    expect(signedAgain.body).toEqual(signed.body);
   });
 
   it('refuses a malformed Idempotency-Key: 422 naming the header', async () => {

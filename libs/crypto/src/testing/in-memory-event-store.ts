@@ -6,6 +6,7 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type GlobalPosition,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StreamFilter,
   type SubscribeOptions,
@@ -51,8 +52,9 @@ export class InMemoryEventStore implements EventStore {
     };
   }
 
-  async read(stream: string): Promise<RecordedEvent[]> {
-    return [...(this.streams.get(stream) ?? [])];
+  async read(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    const from = options?.fromRevision ?? 0;
+    return (this.streams.get(stream) ?? []).filter((event) => event.revision >= from);
   }
 
   async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {

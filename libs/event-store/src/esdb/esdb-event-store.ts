@@ -28,12 +28,14 @@ import {
   START,
   StreamDeletedError,
   WrongExpectedRevisionError,
+  fromRevisionOf,
   type AppendResult,
   type EventMetadata,
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
   type GlobalPosition,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StreamFilter,
   type SubscribeOptions,
@@ -143,12 +145,17 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
-  async read(stream: string): Promise<RecordedEvent[]> {
+  async read(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    const from = fromRevisionOf(options);
     this.assertOpen();
     const events: RecordedEvent[] = [];
     try {
       const reads = this.guardedRead(
-        () => this.client.readStream(stream, { fromRevision: ESDB_START, direction: FORWARDS }),
+        () =>
+          this.client.readStream(stream, {
+            fromRevision: from === 0 ? ESDB_START : BigInt(from),
+            direction: FORWARDS,
+          }),
         `read ${stream}`,
       );
       for await (const resolved of reads) {

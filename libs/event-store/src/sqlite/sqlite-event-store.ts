@@ -10,7 +10,9 @@ import {
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
+  fromRevisionOf,
   type GlobalPosition,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StreamFilter,
   type SubscribeOptions,
@@ -149,9 +151,10 @@ export class SqliteEventStore implements EventStore {
     return this.scan(parsePosition(after), filter);
   }
 
-  async read(stream: string): Promise<RecordedEvent[]> {
+  async read(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    const from = fromRevisionOf(options);
     return this.guard(() =>
-      (this.statements.readStream.all(stream) as EventRow[]).map(toRecordedEvent),
+      (this.statements.readStream.all(stream, from) as EventRow[]).map(toRecordedEvent),
     );
   }
 
@@ -293,7 +296,9 @@ export class SqliteEventStore implements EventStore {
         `INSERT INTO events (stream, revision, type, version, data, metadata, recorded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
-      readStream: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`),
+      readStream: db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision`,
+      ),
       head: db.prepare('SELECT COALESCE(MAX(global_position), 0) AS head FROM events'),
       page: db.prepare(
         `SELECT ${COLUMNS} FROM events

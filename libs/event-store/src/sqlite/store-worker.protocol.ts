@@ -5,6 +5,7 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type GlobalPosition,
+  type ReadStreamOptions,
   type StreamFilter,
 } from '../event-store.port';
 import type { SqliteEventStoreOptions } from './sqlite-event-store';
@@ -23,7 +24,12 @@ export type WorkerRequest =
       readonly events: readonly EventToAppend[];
       readonly expected: ExpectedRevision;
     }
-  | { readonly id: number; readonly op: 'read'; readonly stream: string }
+  | {
+      readonly id: number;
+      readonly op: 'read';
+      readonly stream: string;
+      readonly options?: ReadStreamOptions;
+    }
   | {
       readonly id: number;
       readonly op: 'page';

@@ -56,7 +56,7 @@ function flush(): void {
 async function answer(request: Exclude<WorkerRequest, { op: 'append' }>): Promise<unknown> {
   switch (request.op) {
     case 'read':
-      return store.read(request.stream);
+      return store.read(request.stream, request.options);
     case 'page':
       return store.readFeedPage(request.after, request.filter);
     case 'deleteStream':

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import {
   EventStoreUnavailableError,
+  fromRevisionOf,
   type AppendResult,
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
   type GlobalPosition,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StreamFilter,
   type SubscribeOptions,
@@ -74,8 +76,14 @@ export class ThreadedSqliteEventStore implements EventStore {
     return result;
   }
 
-  async read(stream: string): Promise<RecordedEvent[]> {
-    return (await this.call({ op: 'read', stream })) as RecordedEvent[];
+  async read(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    // Checked here, so a bad revision is the same RangeError on both kinds of store.
+    fromRevisionOf(options);
+    return (await this.call({
+      op: 'read',
+      stream,
+      ...(options === undefined ? {} : { options }),
+    })) as RecordedEvent[];
   }
 
   async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {

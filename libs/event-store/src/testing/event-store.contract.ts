@@ -127,6 +127,35 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         await expect(store.read(newStream('missing'))).resolves.toEqual([]);
       });
 
+      it('reads from a revision on: only the events at or after it', async () => {
+        const stream = newStream('from');
+        await store.append(stream, events(3), 'no_stream');
+        await store.append(stream, events(2, 'a', 3), 2);
+
+        const tail = await store.read(stream, { fromRevision: 3 });
+        expect(ids(tail)).toEqual([`${stream}@3`, `${stream}@4`]);
+        expect(tail.map((recorded) => recorded.data)).toEqual(
+          events(2, 'a', 3).map((written) => written.data),
+        );
+        expect(tail[0].metadata).toEqual(event(3).metadata);
+        expect(ids(await store.read(stream, { fromRevision: 0 }))).toEqual(
+          ids(await store.read(stream)),
+        );
+        expect(ids(await store.read(stream, { fromRevision: 4 }))).toEqual([`${stream}@4`]);
+        await expect(store.read(stream, { fromRevision: 5 })).resolves.toEqual([]);
+        await expect(store.read(stream, { fromRevision: 1000 })).resolves.toEqual([]);
+        await expect(store.read(newStream('from-missing'), { fromRevision: 2 })).resolves.toEqual(
+          [],
+        );
+      });
+
+      it('refuses a fromRevision that is not a non-negative integer', async () => {
+        const stream = newStream('from-bad');
+        await store.append(stream, events(1), 'no_stream');
+        for (const fromRevision of [-1, 1.5, Number.NaN])
+          await expect(store.read(stream, { fromRevision })).rejects.toThrow(RangeError);
+      });
+
       it('refuses an empty batch', async () => {
         await expect(store.append(newStream('empty'), [], 'no_stream')).rejects.toThrow(RangeError);
       });

@@ -1,7 +1,7 @@
 import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Scope } from '@rotor/access';
 import type { Caller, GatewayRequest } from '../http/gateway-request';
-import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency/idempotency-store';
+import { idempotencyKeyOf, markReplayed } from '../idempotency/idempotency-key';
 
 export const REQUIRED_SCOPE = 'rotor:required-scope';
 
@@ -11,7 +11,10 @@ export const RequireScope = (scope: Scope) => SetMetadata(REQUIRED_SCOPE, scope)
 /** What a handler knows about its request: who calls, and how to name the request. */
 export interface RequestContext extends Caller {
   readonly requestId: string;
+  /** The POST's Idempotency-Key, sent on as `meta.idempotencyKey`. */
   readonly idempotencyKey?: string;
+  /** Call when the services answered with an earlier execution's reply (`replayed`). */
+  readonly markReplayed?: () => void;
 }
 
 /** The authenticated caller of a guarded route, with the request's ids. */
@@ -23,15 +26,14 @@ export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext):
     >();
   if (!request.caller || !request.requestId)
     throw new Error('Ctx used on a route without ApiKeyGuard');
-  // Recorded in the events of POSTs only, where the idempotency interceptor checked it.
-  const idempotencyKey = request.headers['idempotency-key'];
-  const recorded =
-    request.method === 'POST' &&
-    typeof idempotencyKey === 'string' &&
-    IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey);
+  const idempotencyKey = idempotencyKeyOf(request);
+  const response = context
+    .switchToHttp()
+    .getResponse<{ setHeader(name: string, value: string): void }>();
   return {
     ...request.caller,
     requestId: request.requestId,
-    ...(recorded ? { idempotencyKey } : {}),
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    markReplayed: () => markReplayed(response),
   };
 });

@@ -15,7 +15,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { RateLimitGuard } from '../auth/rate-limit.guard';
 import { Ctx, RequireScope, type RequestContext } from '../auth/scopes';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyKeyInterceptor } from '../idempotency/idempotency-key';
 import {
   ApiIdempotencyKey,
   ApiProblems,
@@ -52,7 +52,7 @@ const ID = ApiParam({
 @ApiBearerAuth()
 @Controller('v1/webhooks/endpoints')
 @UseGuards(ApiKeyGuard, RateLimitGuard)
-@UseInterceptors(IdempotencyInterceptor)
+@UseInterceptors(IdempotencyKeyInterceptor)
 @UsePipes(gatewayValidationPipe())
 export class EndpointsController {
   constructor(private readonly endpoints: EndpointsService) {}
@@ -63,7 +63,8 @@ export class EndpointsController {
   @ApiOperation({ summary: 'Register an endpoint; its first secret is shown once' })
   @ApiIdempotencyKey()
   @ApiSuccess(201, 'Registered.', CreatedEndpointResource)
-  @ApiProblems(...AUTHENTICATED_PROBLEMS, ...BODY_PROBLEMS, 409)
+  // 404: the replay (same Idempotency-Key) of a registration whose endpoint was deleted since.
+  @ApiProblems(...AUTHENTICATED_PROBLEMS, ...BODY_PROBLEMS, 404, 409)
   register(@Ctx() ctx: RequestContext, @Body() body: RegisterEndpointBody) {
     return this.endpoints.register(ctx, body);
   }
@@ -141,7 +142,7 @@ export class EndpointsController {
     summary: 'The Standard Webhooks headers the signer would send with this payload',
   })
   @ID
-  @ApiIdempotencyKey()
+  @ApiIdempotencyKey(true)
   @ApiSuccess(200, 'The signature headers.', SignatureResource)
   @ApiProblems(...AUTHENTICATED_PROBLEMS, ...BODY_PROBLEMS, 404, 409)
   sign(

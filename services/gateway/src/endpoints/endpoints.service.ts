@@ -52,6 +52,7 @@ export class EndpointsService {
       },
       ctx.requestId,
     );
+    if (reply.replayed) ctx.markReplayed?.();
     return createdEndpointResource(reply);
   }
 
@@ -88,7 +89,8 @@ export class EndpointsService {
       },
       ctx.requestId,
     );
-    this.metrics.rotations.inc({ forced: String(body.force === true) });
+    if (reply.replayed) ctx.markReplayed?.();
+    else this.metrics.rotations.inc({ forced: String(body.force === true) });
     return rotationResource(reply);
   }
 
@@ -97,6 +99,7 @@ export class EndpointsService {
       { meta: metaOf(ctx), tenantId: ctx.tenantId, endpointId },
       ctx.requestId,
     );
+    if (reply.replayed) ctx.markReplayed?.();
     return endpointResource(reply.endpoint);
   }
 

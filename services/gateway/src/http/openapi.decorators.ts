@@ -31,7 +31,7 @@ const PROBLEMS: Record<number, { description: string; headers?: Record<string, u
   },
   409: {
     description:
-      '`rotation_in_progress` (a previous secret is still valid: pass `force`), `idempotency_request_in_flight`, or `concurrency_conflict`.',
+      '`rotation_in_progress` (a previous secret is still valid: pass `force`), `endpoint_already_exists`, or `concurrency_conflict` (retry).',
     headers: RETRY_AFTER,
   },
   413: { description: 'The body is larger than MAX_BODY_BYTES (`payload_too_large`).' },
@@ -78,11 +78,13 @@ export const ApiSuccess = (status: number, description: string, type?: unknown) 
     ...(type === undefined ? {} : { type: type as never }),
   });
 
-export const ApiIdempotencyKey = () =>
+/** `appendsNothing`: a route that changes nothing (signing), where the key is accepted but moot. */
+export const ApiIdempotencyKey = (appendsNothing = false) =>
   ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description:
-      'Retrying with the same key and body within 24 h replays the first response (header `Idempotency-Replayed: true`) and changes nothing.',
+    description: appendsNothing
+      ? 'Accepted and ignored: signing changes nothing, so a retry signs again (the same headers for the same `msg_id`, `timestamp` and keys). Never `Idempotency-Replayed`.'
+      : 'Retrying with the same key and body within 24 h (same API key) replays the first response, secret included (header `Idempotency-Replayed: true`), and changes nothing, across timeouts, crashes, restarts and instances. Another body under the same key: 422 `idempotency_key_reused`. A replay of a since deleted endpoint: 404.',
     schema: { type: 'string', maxLength: 255 },
   });
