@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 # One image for every Rotor service (distributed mode); docker-compose.yml picks the service
 # with its `command`, e.g.
-#   node -r tsconfig-paths/register dist/services/command/src/main.js
-# tsconfig-paths maps the @rotor/* aliases of tsconfig.json onto the compiled libraries:
-# TS_NODE_BASEURL=./dist turns `libs/config/src` into `dist/libs/config/src`.
+#   node dist/services/command/src/main.js
+# Plain compiled JavaScript: `npm run build` (scripts/build.js) resolved the @rotor/* aliases
+# into relative requires, so nothing of TypeScript is needed at run time.
 
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+ARG NODE_IMAGE=node:24.22-bookworm-slim
 
 # --- toolchain: better-sqlite3 compiles its native module from source --------------------
 FROM ${NODE_IMAGE} AS toolchain
@@ -16,6 +16,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 
 # --- build: every dependency, then tsc into dist/ (same folder layout as the sources) -----
+# scripts/build.js also fails when the compiled code requires a package that is not a
+# runtime dependency, which the prod-deps stage would not install.
 FROM toolchain AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
@@ -37,16 +39,15 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 
 # --- runtime: no compiler, no dev dependencies, not root ---------------------------------
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production \
-    TS_NODE_BASEURL=./dist
+ENV NODE_ENV=production
 WORKDIR /app
 RUN groupadd --system --gid 10001 rotor \
  && useradd --system --uid 10001 --gid rotor --no-create-home --shell /usr/sbin/nologin rotor
 # Owned by root and read-only to the service: it writes nothing into its own code.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY package.json tsconfig.json ./
+COPY package.json ./
 COPY deploy/healthcheck.js ./deploy/healthcheck.js
 USER rotor:rotor
 EXPOSE 3000
-CMD ["node", "-r", "tsconfig-paths/register", "dist/services/gateway/src/main.js"]
+CMD ["node", "dist/services/gateway/src/main.js"]

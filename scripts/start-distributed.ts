@@ -24,7 +24,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateKekRingText } from '@rotor/crypto';
 import { createEventStore } from '@rotor/event-store';
@@ -39,6 +39,7 @@ const DISTRIBUTED_SERVICES = [
 ] as const;
 type Service = (typeof DISTRIBUTED_SERVICES)[number];
 
+/** The repository (run from sources) or dist/ (compiled): both hold services/<s>/src/main. */
 const ROOT = resolve(__dirname, '..');
 /** After a stop was asked for, how long the services get before they are killed. */
 const FORCE_STOP_AFTER_MS = 15_000;
@@ -123,17 +124,13 @@ function pipeLines(
 }
 
 function startService(service: Service, settings: Record<string, string>): Running {
+  // Each service runs as this script does: compiled, `node dist/services/<s>/src/main.js`
+  // (npm run start:distributed), or from the sources under the same -r hooks (the e2e test).
   const child = spawn(
     process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-      join('services', service, 'src', 'main.ts'),
-    ],
+    [...process.execArgv, join(ROOT, 'services', service, 'src', `main${extname(__filename)}`)],
     {
-      cwd: ROOT,
+      cwd: process.cwd(),
       env: { ...env, ...settings, NATS_URL: env[`NATS_URL_${service.toUpperCase()}`] || natsUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

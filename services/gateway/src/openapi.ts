@@ -18,6 +18,9 @@ export const buildOpenApiDocument = (app: INestApplication): OpenAPIObject => {
         '(`application/problem+json`). Every POST accepts an `Idempotency-Key`.',
     )
     .setVersion('1')
+    // Relative: the document is served by the gateway it describes, on whatever host and
+    // port that one listens (an empty `servers` fails Redocly's no-empty-servers).
+    .addServer('/', 'The gateway serving this document')
     .addBearerAuth({
       type: 'http',
       scheme: 'bearer',

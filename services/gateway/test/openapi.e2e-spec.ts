@@ -47,6 +47,17 @@ describe('GET /openapi.json and /docs (e2e)', () => {
     }
   });
 
+  it('names its server and says of every operation which security it needs, [] when public', () => {
+    expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+    for (const [path, item] of Object.entries(document.paths))
+      for (const [method, operation] of Object.entries(item as Record<string, object>))
+        expect({ at: `${method} ${path}`, security: 'security' in operation }).toEqual({
+          at: `${method} ${path}`,
+          security: true,
+        });
+    expect((document.paths['/health'] as { get: { security: unknown } }).get.security).toEqual([]);
+  });
+
   it('documents every error as problem+json, and every POST with Idempotency-Key', () => {
     for (const [path, item] of Object.entries(document.paths))
       for (const [method, operation] of Object.entries(

@@ -19,7 +19,11 @@ export class OpsController {
 
   @Get('health')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Healthy when NATS, the services and the event store answer' })
+  // `security: []`: public on purpose, which the document must say (Redocly security-defined).
+  @ApiOperation({
+    summary: 'Healthy when NATS, the services and the event store answer',
+    security: [],
+  })
   @ApiSuccess(200, 'Healthy.', HealthResource)
   @ApiProblems(500, 503)
   async check(): Promise<HealthResource> {
@@ -36,7 +40,7 @@ export class OpsController {
   }
 
   @Get('metrics')
-  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)', security: [] })
   @ApiProduces('text/plain')
   @ApiSuccess(200, 'The metrics.')
   @ApiProblems(500)
