@@ -1,18 +1,20 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { extname, join } from 'node:path';
 
 /**
  * Where the store's worker thread starts. From the build, `store-worker.js` beside this
  * file. From TypeScript sources (jest, ts-node tools), a worker thread does not inherit the
  * loader, and loading ts-node in every worker costs about half a second of CPU; so the
- * worker's few files (relative imports only) are transpiled once into a cache keyed by
- * their content, under node_modules/.cache, where `better-sqlite3` still resolves.
+ * worker's few files are transpiled once (testing/transpile-store-worker.ts, a development
+ * tool the build leaves out, as it needs TypeScript).
  */
 export function storeWorkerEntry(): { readonly file: string; readonly execArgv: string[] } {
   if (extname(__filename) !== '.ts')
     return { file: join(__dirname, 'store-worker.js'), execArgv: [] };
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- only from sources
+    const { transpiledWorker } = require('../testing/transpile-store-worker') as {
+      transpiledWorker(entry: string): string;
+    };
     return { file: transpiledWorker(join(__dirname, 'store-worker.ts')), execArgv: [] };
   } catch {
     return {
@@ -20,56 +22,4 @@ export function storeWorkerEntry(): { readonly file: string; readonly execArgv: 
       execArgv: ['-r', 'ts-node/register/transpile-only'],
     };
   }
-}
-
-let cached: string | undefined;
-
-function transpiledWorker(entry: string): string {
-  if (cached && existsSync(cached)) return cached;
-  // Typed as the one function used: typescript is a build tool, loaded only from sources.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- never loaded in the build
-  const ts = require('typescript') as {
-    transpileModule(source: string, options: { compilerOptions: object }): { outputText: string };
-    ModuleKind: { CommonJS: number };
-    ScriptTarget: { ES2022: number };
-  };
-  const root = resolve(__dirname, '..');
-  const sources = new Map<string, string>();
-  const visit = (file: string): void => {
-    if (sources.has(file)) return;
-    const text = readFileSync(file, 'utf8');
-    sources.set(file, text);
-    for (const [, specifier] of text.matchAll(/from '([^']+)'/g)) {
-      if (specifier.startsWith('.')) visit(resolve(dirname(file), `${specifier}.ts`));
-      else if (specifier.startsWith('@rotor/'))
-        throw new Error(`the store worker imports ${specifier}: only relative imports transpile`);
-    }
-  };
-  visit(entry);
-  const digest = createHash('sha256');
-  for (const [file, text] of sources) digest.update(file).update(text);
-  const outDir = resolve(
-    require.resolve('better-sqlite3'),
-    '../../../.cache/rotor-store-worker',
-    digest.digest('hex').slice(0, 16),
-  );
-  const out = (file: string) => join(outDir, relative(root, file)).replace(/\.ts$/, '.js');
-  if (!existsSync(out(entry))) {
-    for (const [file, text] of sources) {
-      const { outputText } = ts.transpileModule(text, {
-        compilerOptions: {
-          module: ts.ModuleKind.CommonJS,
-          target: ts.ScriptTarget.ES2022,
-          esModuleInterop: true,
-        },
-      });
-      mkdirSync(dirname(out(file)), { recursive: true });
-      // Written aside, then renamed: parallel test workers never see half a file.
-      const partial = `${out(file)}.${process.pid}.tmp`;
-      writeFileSync(partial, outputText);
-      renameSync(partial, out(file));
-    }
-  }
-  cached = out(entry);
-  return cached;
 }
