@@ -36,4 +36,6 @@ export const BUCKETS = {
   endpoints: 'rotor_endpoints',
   /** idempotency key records of the gateway, sealed, 24 h TTL. */
   idempotency: 'rotor_idempotency',
+  /** `<service>.<instance>` -> ServiceHealth: each service's readiness, read by the gateway. */
+  health: 'rotor_health',
 } as const;

@@ -1,6 +1,8 @@
 // The one package that imports `nats` (STYLE.md): connections, JetStream KV, Nest transport
 // options, and their in-process stand-ins for the all-in-one mode.
 export * from './key-value.port';
+export * from './supervision/backoff';
+export * from './supervision/resilient-watch';
 export * from './rpc-client';
 export * from './rpc-errors';
 export * from './nats/nats-connection';

@@ -16,6 +16,7 @@ import { IDEMPOTENCY_STORE } from './idempotency/idempotency.interceptor';
 import { GatewayMetrics } from './ops/gateway-metrics';
 import { HealthProbe } from './ops/health';
 import { OpsController } from './ops/ops.controller';
+import { ServiceHealthView } from './ops/service-health-view';
 import { RotorServices } from './rpc/rotor-services';
 
 /**
@@ -31,6 +32,7 @@ import { RotorServices } from './rpc/rotor-services';
     GatewayMetrics,
     HealthProbe,
     RotorServices,
+    ServiceHealthView,
     {
       provide: IDEMPOTENCY_STORE,
       useFactory: async (

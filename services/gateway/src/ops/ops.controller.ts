@@ -4,8 +4,16 @@ import type { Response } from 'express';
 import { ApiProblems, ApiSuccess } from '../http/openapi.decorators';
 import { ProblemException } from '../http/problem';
 import { GatewayMetrics } from './gateway-metrics';
-import { HealthProbe } from './health';
+import { HealthProbe, type HealthCheck } from './health';
 import { HealthCheckResource, HealthResource } from './ops.resources';
+
+/** `projector: <why>; signer: <why>`: the reasons, in one line. */
+const describeFailures = (checks: Record<string, HealthCheck>): string =>
+  Object.entries(checks)
+    .filter(([, check]) => check.status !== 'ok')
+    .map(([name, check]) => `${name}: ${check.detail ?? 'failing'}`)
+    .join('; ')
+    .slice(0, 2000);
 
 /** Unauthenticated operational routes: for load balancers and Prometheus. */
 @ApiTags('operations')
@@ -19,7 +27,10 @@ export class OpsController {
 
   @Get('health')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Healthy when NATS, the services and the event store answer' })
+  @ApiOperation({
+    summary:
+      'Ready when NATS answers and every service reports ready (503 with the reasons if not)',
+  })
   @ApiSuccess(200, 'Healthy.', HealthResource)
   @ApiProblems(500, 503)
   async check(): Promise<HealthResource> {
@@ -28,7 +39,7 @@ export class OpsController {
       throw new ProblemException({
         status: 503,
         code: 'unhealthy',
-        detail: 'a dependency of the gateway is failing',
+        detail: describeFailures(checks),
         headers: { 'Retry-After': '5' },
         extensions: { checks },
       });
