@@ -174,8 +174,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     this.keyRingCache.clear();
     this.caughtUp = false;
     return new Promise<void>((resolve, reject) => {
-      const ended = (error: Error) => reject(error);
-      this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+      const ended = (error: Error) => {
+        this.stopping.signal.removeEventListener('abort', stopped);
+        reject(error);
+      };
+      const stopped = () => resolve();
+      this.stopping.signal.addEventListener('abort', stopped, { once: true });
       this.status = { ...this.status, running: true };
       this.subscription = this.store.subscribeAll(from, {
         filter: { streamPrefixes: PROJECTED_STREAM_PREFIXES },
