@@ -71,8 +71,11 @@ describe('self-healing: faults make /health not ready, and everything resumes (e
       other.exec('BEGIN EXCLUSIVE');
       const unhealthy = await waitFor(
         async () => {
+          // Each writer (command, projector) reports on its own tick: wait for the command's.
           const answer = await health();
-          return answer.status === 503 ? answer : undefined;
+          return answer.status === 503 && answer.body.checks.command.status === 'failing'
+            ? answer
+            : undefined;
         },
         '/health to report the store not writable',
         15_000,
@@ -81,6 +84,7 @@ describe('self-healing: faults make /health not ready, and everything resumes (e
         status: 'failing',
         detail: expect.stringMatching(/event_store: the event store is busy/),
       });
+      expect(unhealthy.body.checks.nats).toMatchObject({ status: 'ok' });
       const refused = await http(rotor)
         .post(`${ENDPOINTS}/${endpoint.id}/secret/rotate`)
         .set('Authorization', key.auth)
