@@ -34,7 +34,12 @@ export interface ServiceNeeds {
 const { expirePreviousSecret, ...commandsOfTheApi } = SUBJECTS.command;
 
 export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
-  command: { serves: Object.values(SUBJECTS.command), calls: [], buckets: {}, configures: [] },
+  command: {
+    serves: Object.values(SUBJECTS.command),
+    calls: [],
+    buckets: { [BUCKETS.health]: 'write' },
+    configures: [],
+  },
   projector: {
     serves: [],
     calls: [],
@@ -43,25 +48,26 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
       [BUCKETS.keyRing]: 'write',
       [PROJECTOR_STATE_BUCKET]: 'write',
       [API_KEYS_BUCKET]: 'write',
+      [BUCKETS.health]: 'write',
     },
     configures: [],
   },
   expiry: {
     serves: [],
     calls: [expirePreviousSecret],
-    buckets: { [BUCKETS.endpoints]: 'read' },
+    buckets: { [BUCKETS.endpoints]: 'read', [BUCKETS.health]: 'write' },
     configures: [],
   },
   signer: {
     serves: Object.values(SUBJECTS.signer),
     calls: [],
-    buckets: { [BUCKETS.keyRing]: 'read' },
+    buckets: { [BUCKETS.keyRing]: 'read', [BUCKETS.health]: 'write' },
     configures: [],
   },
   query: {
     serves: Object.values(SUBJECTS.query),
     calls: [],
-    buckets: { [BUCKETS.endpoints]: 'read' },
+    buckets: { [BUCKETS.endpoints]: 'read', [BUCKETS.health]: 'write' },
     configures: [],
   },
   gateway: {
@@ -73,7 +79,7 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
       ...Object.values(SUBJECTS.signer),
     ],
     // No bucket of its own: idempotency lives in the command path, in the store.
-    buckets: { [API_KEYS_BUCKET]: 'read' },
+    buckets: { [API_KEYS_BUCKET]: 'read', [BUCKETS.health]: 'read' },
     configures: [],
   },
 };

@@ -34,4 +34,6 @@ export const BUCKETS = {
   keyRing: 'rotor_key_ring',
   /** endpointId -> EndpointView: for the query service and the expiry scheduler. */
   endpoints: 'rotor_endpoints',
+  /** `<service>.<instance>` -> ServiceHealth: each service's readiness, read by the gateway. */
+  health: 'rotor_health',
 } as const;

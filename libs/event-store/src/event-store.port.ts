@@ -122,6 +122,12 @@ export interface EventStore {
   deleteStream(stream: string): Promise<void>;
   /** True when the store answers: for health checks. */
   ping(): Promise<boolean>;
+  /**
+   * Readiness of a writer: resolves when a write could start now (the write lock can be
+   * taken, the file is writable and not full), without writing anything; throws the
+   * error a write would get. Optional: where absent, health falls back to `ping`.
+   */
+  checkWritable?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,8 @@
 // all-in-one mode.
 export * from './key-value.port';
 export * from './wire';
+export * from './supervision/backoff';
+export * from './supervision/resilient-watch';
 export * from './rpc-client';
 export * from './rpc-errors';
 export * from './rpc-server';

@@ -16,6 +16,14 @@ export interface NatsForTests {
   stop(): Promise<void>;
 }
 
+/** A private server a test may also crash and bring back (same port, same store dir). */
+export interface RestartableNats extends NatsForTests {
+  /** SIGKILL, as a crash: no flush, no goodbye to clients. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same JetStream store. */
+  restart(): Promise<void>;
+}
+
 const STARTUP_TIMEOUT_MS = 15_000;
 
 export async function natsForTests(): Promise<NatsForTests | undefined> {
@@ -93,7 +101,7 @@ export async function startNatsServer(
     /** A fixed port, e.g. to bring a server back where its clients will reconnect. */
     readonly port?: number;
   } = {},
-): Promise<NatsForTests> {
+): Promise<RestartableNats> {
   const storeDir = mkdtempSync(join(tmpdir(), 'rotor-nats-'));
   const port = options.port ?? (await freePort());
   const args = [
@@ -105,27 +113,44 @@ export async function startNatsServer(
     '-sd',
     storeDir,
   ];
-  const child = spawn(binary, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    ...(options.env ? { env: options.env } : {}),
-  });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const stop = async (): Promise<void> => {
+  let child: ChildProcess;
+  let exited: Promise<unknown>;
+  const launch = async (): Promise<void> => {
+    child = spawn(binary, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(options.env ? { env: options.env } : {}),
+    });
+    let output = '';
+    child.stderr?.on(
+      'data',
+      (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)),
+    );
+    const running = child;
+    exited = new Promise((resolve) => running.once('exit', resolve));
+    await waitUntilAccepting(port, running, () => output);
+  };
+  const signal = async (name: NodeJS.Signals): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
+      child.kill(name);
       await exited;
     }
+  };
+  const stop = async (): Promise<void> => {
+    await signal('SIGTERM');
     rmSync(storeDir, { recursive: true, force: true });
   };
   try {
-    await waitUntilAccepting(port, child, () => output);
+    await launch();
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: `nats://127.0.0.1:${port}`, stop };
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    stop,
+    kill: () => signal('SIGKILL'),
+    restart: launch,
+  };
 }
 
 /** Polls with real connections until the server greets with an INFO that has JetStream on. */

@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
@@ -12,9 +13,21 @@ import {
   type ExpirePreviousSecretReply,
   type ExpirePreviousSecretRequest,
 } from '@rotor/contracts';
-import type { KvBucketFactory, KvWatch, RpcClient } from '@rotor/messaging';
+import {
+  describeError,
+  ResilientWatch,
+  type KvBucketFactory,
+  type RpcClient,
+} from '@rotor/messaging';
 import type { EndpointView } from '@rotor/projections';
-import { CLOCK, KV_BUCKETS, RPC_CLIENT, type Clock } from '@rotor/runtime';
+import {
+  CLOCK,
+  KV_BUCKETS,
+  RPC_CLIENT,
+  ServiceReadiness,
+  loopCheck,
+  type Clock,
+} from '@rotor/runtime';
 import { dueExpiries, type DueExpiry } from './expiry-schedule';
 
 /** How long to wait before trying a failed expiry again (command service down, clock skew). */
@@ -34,7 +47,7 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
   private readonly logger = new Logger(ExpirySchedulerService.name);
   private readonly timers = new Map<string, { due: DueExpiry; timer: NodeJS.Timeout }>();
   private readonly byEndpoint = new Map<string, Set<string>>();
-  private watch?: KvWatch;
+  private watch?: ResilientWatch<EndpointView>;
   private stopped = false;
   /** Expiries sent and acknowledged: for tests and metrics. */
   sent = 0;
@@ -43,15 +56,24 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Optional() private readonly readiness?: ServiceReadiness,
+  ) {
+    this.readiness?.register('endpoint_watch', () =>
+      loopCheck('endpoint_watch', this.watch?.state),
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    const bucket = await this.buckets.bucket<EndpointView>(BUCKETS.endpoints);
-    await new Promise<void>((resolve) => {
-      void bucket
-        .watch((entry) => this.reschedule(entry.key, entry.value), resolve)
-        .then((watch) => (this.watch = watch));
+    // Self-healing: a watch restarted after an outage rebuilds the same schedule.
+    this.watch = new ResilientWatch<EndpointView>({
+      open: () => this.buckets.bucket<EndpointView>(BUCKETS.endpoints),
+      onEntry: (entry) => this.reschedule(entry.key, entry.value),
+      onFailure: (error, delay) =>
+        this.logger.warn(
+          `endpoint view watch failed (${describeError(error)}); again in ${delay} ms`,
+        ),
     });
+    await this.watch.loaded;
     this.logger.log(`schedule rebuilt: ${this.timers.size} pending expiries`);
   }
 

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { HealthModule } from '@rotor/runtime';
 import { ExpirySchedulerService } from './expiry-scheduler.service';
 
-@Module({ providers: [ExpirySchedulerService], exports: [ExpirySchedulerService] })
+@Module({
+  imports: [HealthModule.forService('expiry')],
+  providers: [ExpirySchedulerService],
+  exports: [ExpirySchedulerService],
+})
 export class ExpiryModule {}

@@ -5,6 +5,7 @@ import { EndpointsService } from './endpoints/endpoints.service';
 import { GatewayMetrics } from './ops/gateway-metrics';
 import { HealthProbe } from './ops/health';
 import { OpsController } from './ops/ops.controller';
+import { ServiceHealthView } from './ops/service-health-view';
 import { RotorServices } from './rpc/rotor-services';
 
 /**
@@ -15,7 +16,14 @@ import { RotorServices } from './rpc/rotor-services';
  */
 @Module({
   controllers: [EndpointsController, OpsController],
-  providers: [ApiKeyIndex, EndpointsService, GatewayMetrics, HealthProbe, RotorServices],
+  providers: [
+    ApiKeyIndex,
+    EndpointsService,
+    GatewayMetrics,
+    HealthProbe,
+    RotorServices,
+    ServiceHealthView,
+  ],
   exports: [ApiKeyIndex, GatewayMetrics],
 })
 export class GatewayModule {}

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { Test } from 'supertest';
+import { waitFor } from '@rotor/testing';
 import { ENDPOINTS, PROBLEM_MEMBERS, http, registerEndpoint } from './http';
 import { startRotorApp, type RotorTestApp } from './rotor-app';
 
@@ -16,6 +17,13 @@ describe('random requests (property, e2e)', () => {
 
   beforeAll(async () => {
     rotor = await startRotorApp();
+    // /health is 503 until every service has reported ready once (every 2 s): not a 5xx
+    // the random requests may cause.
+    await waitFor(
+      async () => (await http(rotor).get('/health')).status === 200,
+      'every service to report ready',
+      15_000,
+    );
     const [all, readOnly, other, revoked] = await Promise.all([
       rotor.issueKey('acme'),
       rotor.issueKey('acme', ['endpoints:read', 'audit:read']),

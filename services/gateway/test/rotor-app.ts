@@ -93,7 +93,7 @@ export class CapturingLogger implements LoggerService {
 
 export async function startRotorApp(
   env: Record<string, string> = {},
-  options: { logger?: LoggerService } = {},
+  options: { logger?: LoggerService; kv?: InMemoryKvFactory } = {},
 ): Promise<RotorTestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'rotor-gateway-'));
   const config = loadConfig({
@@ -115,7 +115,7 @@ export async function startRotorApp(
   );
   const store = createEventStore({ kind: 'sqlite', sqlitePath: config.sqlitePath });
   const bus = new InProcessBus();
-  const kv = new InMemoryKvFactory();
+  const kv = options.kv ?? new InMemoryKvFactory();
 
   const moduleRef = await Test.createTestingModule({
     imports: [

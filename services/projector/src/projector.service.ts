@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import {
   API_KEYS_BUCKET,
@@ -11,12 +12,25 @@ import {
   applyApiKeyEvent,
   type ApiKeyView,
 } from '@rotor/access';
-import { BUCKETS } from '@rotor/contracts';
+import { BUCKETS, type ProjectionStatus } from '@rotor/contracts';
 import type { DataKeyVault } from '@rotor/crypto';
 import { START, type EventStore, type RecordedEvent, type Subscription } from '@rotor/event-store';
-import type { KvBucket, KvBucketFactory } from '@rotor/messaging';
+import {
+  backoffDelay,
+  describeError,
+  pause,
+  type KvBucket,
+  type KvBucketFactory,
+  type LoopStatus,
+} from '@rotor/messaging';
 import type { EndpointView, KeyRingDraft } from '@rotor/projections';
-import { DATA_KEY_VAULT, EVENT_STORE, KV_BUCKETS } from '@rotor/runtime';
+import {
+  DATA_KEY_VAULT,
+  EVENT_STORE,
+  KV_BUCKETS,
+  ServiceReadiness,
+  loopCheck,
+} from '@rotor/runtime';
 import { endpointIdOf, project } from './projection';
 import {
   CHECKPOINT_EVERY,
@@ -25,16 +39,25 @@ import {
   PROJECTOR_STATE_BUCKET,
 } from './projector.constants';
 
+/** Counting the lag stops here: past it, "at least this many" is all health needs. */
+export const LAG_COUNT_LIMIT = 10_000;
+
 /**
  * Keeps the views in the KV buckets in step with the store: a catch-up subscription from
  * its saved checkpoint, then live. The store is the truth; the views can always be
  * rebuilt from it, and applying an event twice changes nothing, so a checkpoint that
  * lags behind the views after a crash only costs a few replayed events.
+ *
+ * It never stops for good: when a KV write fails (NATS away), the subscription ends or the
+ * store errs, it backs off (bounded, with jitter) and subscribes again from the last event
+ * it applied, for as long as the fault lasts.
  */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ProjectorService.name);
+  private readonly stopping = new AbortController();
   private subscription?: Subscription;
+  private loop?: Promise<void>;
   private endpoints!: KvBucket<EndpointView>;
   private keyRings!: KvBucket<KeyRingDraft>;
   private state!: KvBucket<{ position: string }>;
@@ -43,6 +66,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly keyRingCache = new Map<string, KeyRingDraft>();
   private sinceCheckpoint = 0;
   private caughtUp = false;
+  private failures = 0;
+  private status: LoopStatus = { running: false, restarts: 0 };
   /** The last position applied: read by health checks and the lag metric. */
   lastPosition: string = START;
   lastEventAt?: Date;
@@ -51,7 +76,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
     @Inject(DATA_KEY_VAULT) private readonly vault: DataKeyVault,
-  ) {}
+    @Optional() private readonly readiness?: ServiceReadiness,
+  ) {
+    this.readiness?.register('projection', () => loopCheck('projection', this.status));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.endpoints = await this.buckets.bucket<EndpointView>(BUCKETS.endpoints);
@@ -61,25 +89,112 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     const from = (await this.state.get(CHECKPOINT_KEY))?.position ?? START;
     this.lastPosition = from;
     this.logger.log(`projecting from ${from === START ? 'the start' : `position ${from}`}`);
-    this.subscription = this.store.subscribeAll(from, {
-      filter: { streamPrefixes: PROJECTED_STREAM_PREFIXES },
-      onEvent: (event) => this.apply(event),
-      onCaughtUp: () => {
-        this.caughtUp = true;
-        void this.saveCheckpoint();
-        this.logger.log(`caught up at position ${this.lastPosition}`);
-      },
-      onError: (error) => this.logger.error(`projection stopped: ${error.message}`, error.stack),
-    });
+    this.readiness?.projection(() => this.projectionStatus());
+    this.loop = this.run();
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping.abort();
     await this.subscription?.close();
-    if (this.state) await this.saveCheckpoint();
+    await this.loop;
+    if (this.state)
+      await this.saveCheckpoint().catch((error: unknown) =>
+        this.logger.warn(`checkpoint not saved on shutdown: ${describeError(error)}`),
+      );
   }
 
   get isCaughtUp(): boolean {
     return this.caughtUp;
+  }
+
+  /** Whether the subscription runs, and why it last stopped. */
+  get loopStatus(): LoopStatus {
+    return this.status;
+  }
+
+  /**
+   * Where the projection stands against the store: the events after the last one applied,
+   * counted up to LAG_COUNT_LIMIT, and the age of the oldest of them. Reads the store, so a
+   * store that cannot be read shows up here too.
+   */
+  async projectionStatus(now: Date = new Date()): Promise<ProjectionStatus> {
+    const position = this.lastPosition;
+    let lagEvents = 0;
+    let headPosition = position;
+    let oldest: string | undefined;
+    for await (const event of this.store.readAll(position, {
+      streamPrefixes: PROJECTED_STREAM_PREFIXES,
+    })) {
+      oldest ??= event.recordedAt;
+      headPosition = event.position;
+      if (++lagEvents >= LAG_COUNT_LIMIT) break;
+    }
+    const lagSeconds = oldest ? Math.max(0, (now.getTime() - Date.parse(oldest)) / 1000) : 0;
+    return {
+      position,
+      headPosition,
+      lagEvents,
+      lagSeconds,
+      ...(this.status.running || !this.status.lastError
+        ? {}
+        : { lastError: this.status.lastError }),
+    };
+  }
+
+  /** Subscribes from the last applied position; after a failure, backs off and again. */
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        await this.follow(this.lastPosition);
+      } catch (error) {
+        if (this.stopping.signal.aborted) return;
+        const delay = backoffDelay(this.failures++);
+        this.status = {
+          running: false,
+          lastError: describeError(error),
+          lastErrorAt: new Date(),
+          restarts: this.status.restarts + 1,
+        };
+        this.logger.warn(
+          `projection stopped at position ${this.lastPosition}: ${describeError(error)}; ` +
+            `resuming in ${delay} ms`,
+        );
+        await this.subscription?.close().catch(() => undefined);
+        this.subscription = undefined;
+        await pause(delay, this.stopping.signal);
+      }
+    }
+  }
+
+  /** One subscription's life: settles when it ends (rejects with its error). */
+  private follow(from: string): Promise<void> {
+    // The views may have moved while no subscription ran (a CLI rebuild, a failed write):
+    // read them again rather than trust what this process last wrote.
+    this.endpointCache.clear();
+    this.keyRingCache.clear();
+    this.caughtUp = false;
+    return new Promise<void>((resolve, reject) => {
+      const ended = (error: Error) => {
+        this.stopping.signal.removeEventListener('abort', stopped);
+        reject(error);
+      };
+      const stopped = () => resolve();
+      this.stopping.signal.addEventListener('abort', stopped, { once: true });
+      this.status = { ...this.status, running: true };
+      this.subscription = this.store.subscribeAll(from, {
+        filter: { streamPrefixes: PROJECTED_STREAM_PREFIXES },
+        onEvent: (event) => this.apply(event),
+        onCaughtUp: () => {
+          this.caughtUp = true;
+          this.failures = 0;
+          this.saveCheckpoint().catch((error: unknown) =>
+            this.logger.warn(`checkpoint not saved: ${describeError(error)}`),
+          );
+          this.logger.log(`caught up at position ${this.lastPosition}`);
+        },
+        onError: ended,
+      });
+    });
   }
 
   private async apply(event: RecordedEvent): Promise<void> {
@@ -90,19 +205,22 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
         keyRing: await this.cached(this.keyRingCache, this.keyRings, endpointId),
       };
       const update = project(event, current);
+      // The cache learns a view only once the bucket holds it: after a failed put, the
+      // replayed event must compute (and write) the same view again.
       if (update?.endpointView) {
-        this.endpointCache.set(endpointId, update.endpointView);
         await this.endpoints.put(endpointId, update.endpointView);
+        this.endpointCache.set(endpointId, update.endpointView);
       }
       if (update?.keyRing) {
-        this.keyRingCache.set(endpointId, update.keyRing);
         await this.keyRings.put(endpointId, update.keyRing);
+        this.keyRingCache.set(endpointId, update.keyRing);
       }
       if (update?.shred) await this.vault.shred(endpointId);
     }
     if (event.stream.startsWith(API_KEY_STREAM_PREFIX)) await this.projectApiKey(event.stream);
     this.lastPosition = event.position;
     this.lastEventAt = new Date();
+    this.failures = 0;
     this.sinceCheckpoint += 1;
     if (this.caughtUp || this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.saveCheckpoint();
   }

@@ -1,4 +1,11 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import {
   BUCKETS,
@@ -10,9 +17,16 @@ import {
 } from '@rotor/contracts';
 import { endpointStreamName, isEndpointId, upcast } from '@rotor/domain';
 import type { EventStore } from '@rotor/event-store';
-import type { KvBucketFactory, KvWatch } from '@rotor/messaging';
+import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
 import type { EndpointView } from '@rotor/projections';
-import { CLOCK, EVENT_STORE, KV_BUCKETS, type Clock } from '@rotor/runtime';
+import {
+  CLOCK,
+  EVENT_STORE,
+  KV_BUCKETS,
+  ServiceReadiness,
+  loopCheck,
+  type Clock,
+} from '@rotor/runtime';
 import { EndpointIndex } from './endpoint-index';
 import { redact } from './history';
 
@@ -23,21 +37,30 @@ const notFound = (endpointId: string) =>
 @Injectable()
 export class QueryService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly index = new EndpointIndex();
-  private watch?: KvWatch;
+  private readonly logger = new Logger(QueryService.name);
+  private watch?: ResilientWatch<EndpointView>;
 
   constructor(
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Optional() private readonly readiness?: ServiceReadiness,
+  ) {
+    this.readiness?.register('endpoint_watch', () =>
+      loopCheck('endpoint_watch', this.watch?.state),
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    const bucket = await this.buckets.bucket<EndpointView>(BUCKETS.endpoints);
-    await new Promise<void>((resolve) => {
-      void bucket
-        .watch((entry) => this.index.update(entry.key, entry.value), resolve)
-        .then((watch) => (this.watch = watch));
+    this.watch = new ResilientWatch<EndpointView>({
+      open: () => this.buckets.bucket<EndpointView>(BUCKETS.endpoints),
+      onEntry: (entry) => this.index.update(entry.key, entry.value),
+      onFailure: (error, delay) =>
+        this.logger.warn(
+          `endpoint view watch failed (${describeError(error)}); again in ${delay} ms`,
+        ),
     });
+    await this.watch.loaded;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
+import { HealthModule } from '@rotor/runtime';
 import { SignerController } from './signer.controller';
 import { SignerService } from './signer.service';
 
-@Module({ controllers: [SignerController], providers: [SignerService], exports: [SignerService] })
+@Module({
+  imports: [HealthModule.forService('signer')],
+  controllers: [SignerController],
+  providers: [SignerService],
+  exports: [SignerService],
+})
 export class SignerModule {}

@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import {
@@ -15,9 +16,16 @@ import {
   type SignRequest,
 } from '@rotor/contracts';
 import { signatureHeaders, type DataKeyVault } from '@rotor/crypto';
-import type { KvBucketFactory, KvWatch } from '@rotor/messaging';
+import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
 import type { KeyRingDraft } from '@rotor/projections';
-import { CLOCK, DATA_KEY_VAULT, KV_BUCKETS, type Clock } from '@rotor/runtime';
+import {
+  CLOCK,
+  DATA_KEY_VAULT,
+  KV_BUCKETS,
+  ServiceReadiness,
+  loopCheck,
+  type Clock,
+} from '@rotor/runtime';
 import { KeyRing } from './key-ring';
 
 /** Signs payloads with every key valid at the signing time (Standard Webhooks headers). */
@@ -25,34 +33,34 @@ import { KeyRing } from './key-ring';
 export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SignerService.name);
   readonly ring: KeyRing;
-  private watch?: KvWatch;
-  private ready!: Promise<void>;
+  private watch?: ResilientWatch<KeyRingDraft>;
 
   constructor(
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
     @Inject(DATA_KEY_VAULT) vault: DataKeyVault,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly readiness?: ServiceReadiness,
   ) {
     this.ring = new KeyRing(vault);
+    this.readiness?.register('key_ring_watch', () =>
+      loopCheck('key_ring_watch', this.watch?.state),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const started = Date.now();
-    const bucket = await this.buckets.bucket<KeyRingDraft>(BUCKETS.keyRing);
-    this.ready = new Promise<void>((resolve) => {
-      void bucket
-        .watch(
-          (entry) => this.ring.update(entry.key, entry.value),
-          () => {
-            this.logger.log(
-              `key ring loaded: ${this.ring.size} endpoints in ${Date.now() - started} ms`,
-            );
-            resolve();
-          },
-        )
-        .then((watch) => (this.watch = watch));
+    // Self-healing: after an outage the watch comes back and the ring converges again.
+    this.watch = new ResilientWatch<KeyRingDraft>({
+      open: () => this.buckets.bucket<KeyRingDraft>(BUCKETS.keyRing),
+      onEntry: (entry) => this.ring.update(entry.key, entry.value),
+      onInitialDone: () =>
+        this.logger.log(
+          `key ring loaded: ${this.ring.size} endpoints in ${Date.now() - started} ms`,
+        ),
+      onFailure: (error, delay) =>
+        this.logger.warn(`key ring watch failed (${describeError(error)}); again in ${delay} ms`),
     });
-    await this.ready;
+    await this.watch.loaded;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -459,6 +459,46 @@ export interface KeyRingKey {
   readonly expiresAt?: string;
 }
 
+/**
+ * Bucket rotor_health, key = `<service>.<instance>`: every service process writes its own
+ * readiness every few seconds; the gateway's /health aggregates them and takes a missing
+ * record, or one older than its staleness bound, as not ready. Never holds a secret.
+ */
+export interface ServiceHealth {
+  /** command, projector, expiry, signer, query. */
+  readonly service: string;
+  /** Unique per process (host name and process id). */
+  readonly instance: string;
+  /** True when every check passes. */
+  readonly ready: boolean;
+  readonly checks: readonly ReadinessCheck[];
+  /** RFC 3339: when the record was written. */
+  readonly updatedAt: string;
+  /** The projector's position in the store's feed; set by the projector only. */
+  readonly projection?: ProjectionStatus;
+}
+
+/** One reason a service is, or is not, ready: a loop running, the store writable, lag bounded. */
+export interface ReadinessCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  /** Why not, when not ok. */
+  readonly detail?: string;
+}
+
+export interface ProjectionStatus {
+  /** The last global position applied ("start" before the first). */
+  readonly position: string;
+  /** The newest position of a projected stream in the store, as far as it was counted. */
+  readonly headPosition: string;
+  /** Projected events in the store not applied yet (counted up to a bound). */
+  readonly lagEvents: number;
+  /** Age of the oldest event not applied yet; 0 when caught up. */
+  readonly lagSeconds: number;
+  /** Why the projection last stopped (it resumes by itself). */
+  readonly lastError?: string;
+}
+
 // ---- index
 
 /** Every message, by name. */
@@ -502,6 +542,9 @@ export interface RotorMessages {
   KeyRingView: KeyRingView;
   DataKey: DataKey;
   KeyRingKey: KeyRingKey;
+  ServiceHealth: ServiceHealth;
+  ReadinessCheck: ReadinessCheck;
+  ProjectionStatus: ProjectionStatus;
 }
 
 export type MessageName = keyof RotorMessages;
@@ -913,6 +956,38 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'ciphertext', proto: 'ciphertext', kind: 'string', optional: false, repeated: false },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'expiresAt', proto: 'expires_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+    ],
+  },
+  ServiceHealth: {
+    name: 'ServiceHealth',
+    file: 'rotor/v1/views.proto',
+    fields: [
+      { name: 'service', proto: 'service', kind: 'string', optional: false, repeated: false, minLength: 1, maxLength: 64 },
+      { name: 'instance', proto: 'instance', kind: 'string', optional: false, repeated: false, minLength: 1, maxLength: 256 },
+      { name: 'ready', proto: 'ready', kind: 'bool', optional: false, repeated: false },
+      { name: 'checks', proto: 'checks', kind: 'message', optional: false, repeated: true, message: 'ReadinessCheck' },
+      { name: 'updatedAt', proto: 'updated_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'projection', proto: 'projection', kind: 'message', optional: true, repeated: false, message: 'ProjectionStatus' },
+    ],
+  },
+  ReadinessCheck: {
+    name: 'ReadinessCheck',
+    file: 'rotor/v1/views.proto',
+    fields: [
+      { name: 'name', proto: 'name', kind: 'string', optional: false, repeated: false, minLength: 1, maxLength: 64 },
+      { name: 'ok', proto: 'ok', kind: 'bool', optional: false, repeated: false },
+      { name: 'detail', proto: 'detail', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
+    ],
+  },
+  ProjectionStatus: {
+    name: 'ProjectionStatus',
+    file: 'rotor/v1/views.proto',
+    fields: [
+      { name: 'position', proto: 'position', kind: 'string', optional: false, repeated: false, maxLength: 64 },
+      { name: 'headPosition', proto: 'head_position', kind: 'string', optional: false, repeated: false, maxLength: 64 },
+      { name: 'lagEvents', proto: 'lag_events', kind: 'int64', optional: false, repeated: false, minimum: 0 },
+      { name: 'lagSeconds', proto: 'lag_seconds', kind: 'double', optional: false, repeated: false },
+      { name: 'lastError', proto: 'last_error', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
     ],
   },
 };

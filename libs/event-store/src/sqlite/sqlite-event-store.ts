@@ -75,6 +75,7 @@ export class SqliteEventStore implements EventStore {
     (requests: readonly AppendRequest[]) => Array<AppendResult | Error>
   >;
   private readonly deleteInTransaction: Database.Transaction<(stream: string) => void>;
+  private readonly writeProbe: Database.Transaction<() => void>;
   private closed = false;
 
   constructor(
@@ -112,6 +113,18 @@ export class SqliteEventStore implements EventStore {
     this.deleteInTransaction = this.db.transaction((stream: string) => {
       this.statements.deleteEvents.run(stream);
       this.statements.tombstone.run(stream, new Date().toISOString());
+    });
+    this.writeProbe = this.db.transaction(() => {
+      this.statements.insert.run(
+        '$write-probe',
+        0,
+        'probe',
+        1,
+        '"'.padEnd(16_383, 'x') + '"',
+        '{}',
+        '',
+      );
+      throw new WriteProbeDone();
     });
     ({ notifier: this.notifier, release: this.releaseNotifier } = acquireNotifier(file));
   }
@@ -197,6 +210,25 @@ export class SqliteEventStore implements EventStore {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Takes the write lock without waiting (a health probe must not hold the event loop for
+   * `busyTimeoutMs`), inserts a row large enough to need new pages (so a full or
+   * read-only file refuses it, as it would an append), and rolls back: nothing is written.
+   */
+  async checkWritable(): Promise<void> {
+    this.guard(() => {
+      const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+      this.db.pragma('busy_timeout = 0');
+      try {
+        this.writeProbe.immediate();
+      } catch (error) {
+        if (!(error instanceof WriteProbeDone)) throw error;
+      } finally {
+        this.db.pragma(`busy_timeout = ${timeout}`);
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -323,12 +355,24 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-/** Lock contention that outlasted `busy_timeout` is "try again later", not a bug. */
+/** Thrown by the write probe to roll its transaction back. */
+class WriteProbeDone extends Error {}
+
+/**
+ * Faults of the file, not of the request, are "try again later" (a typed 503, never a 500
+ * with internals): lock contention that outlasted `busy_timeout`, a full disk, a file or
+ * file system that turned read-only, an I/O error. SQLite rolls the failed transaction back
+ * and the connection stays usable, so the next write after the fault clears succeeds.
+ */
+const STORE_FAULTS = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|PROTOCOL)/;
+
 function toStoreError(error: unknown): unknown {
-  if (error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code))
-    return new EventStoreUnavailableError(`the event store is busy: ${error.message}`, {
+  if (error instanceof Database.SqliteError && STORE_FAULTS.test(error.code)) {
+    const what = /^SQLITE_(BUSY|LOCKED)/.test(error.code) ? 'busy' : 'not writable';
+    return new EventStoreUnavailableError(`the event store is ${what}: ${error.message}`, {
       cause: error,
     });
+  }
   return error;
 }
 

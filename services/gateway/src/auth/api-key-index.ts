@@ -12,7 +12,13 @@ import {
   verifyPresentedKey,
   type ApiKeyView,
 } from '@rotor/access';
-import type { KvBucketFactory, KvEntry, KvWatch } from '@rotor/messaging';
+import {
+  describeError,
+  ResilientWatch,
+  type KvBucketFactory,
+  type KvEntry,
+  type LoopStatus,
+} from '@rotor/messaging';
 import { KV_BUCKETS } from '@rotor/runtime';
 
 /**
@@ -24,25 +30,23 @@ import { KV_BUCKETS } from '@rotor/runtime';
 export class ApiKeyIndex implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ApiKeyIndex');
   private readonly byHash = new Map<string, ApiKeyView>();
-  private watch?: KvWatch;
+  private watch?: ResilientWatch<ApiKeyView>;
   private loaded = false;
 
   constructor(@Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const bucket = await this.buckets.bucket<ApiKeyView>(API_KEYS_BUCKET);
-    await new Promise<void>((resolve) => {
-      void bucket
-        .watch(
-          (entry) => this.apply(entry),
-          () => {
-            this.loaded = true;
-            this.logger.log(`api keys loaded: ${this.byHash.size}`);
-            resolve();
-          },
-        )
-        .then((watch) => (this.watch = watch));
+    this.watch = new ResilientWatch<ApiKeyView>({
+      open: () => this.buckets.bucket<ApiKeyView>(API_KEYS_BUCKET),
+      onEntry: (entry) => this.apply(entry),
+      onInitialDone: () => {
+        this.loaded = true;
+        this.logger.log(`api keys loaded: ${this.byHash.size}`);
+      },
+      onFailure: (error, delay) =>
+        this.logger.warn(`api key watch failed (${describeError(error)}); again in ${delay} ms`),
     });
+    await this.watch.loaded;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -51,6 +55,11 @@ export class ApiKeyIndex implements OnApplicationBootstrap, OnModuleDestroy {
 
   get isLoaded(): boolean {
     return this.loaded;
+  }
+
+  /** The watch keeping the index current: not running means revocations may be missed. */
+  get watchStatus(): LoopStatus | undefined {
+    return this.watch?.state;
   }
 
   get size(): number {

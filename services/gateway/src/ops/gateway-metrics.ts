@@ -1,10 +1,14 @@
-import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ServiceHealth } from '@rotor/contracts';
+import { CLOCK, REPORTING_SERVICES, judgeService, type Clock } from '@rotor/runtime';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ServiceHealthView } from './service-health-view';
 
 /**
  * The gateway's Prometheus metrics, in a registry of its own (several apps in one process,
- * as in tests, never collide). Projection lag is not here: the gateway sees only the
- * views, not the store's head, so it cannot measure it cheaply; the projector should.
+ * as in tests, never collide). Projection lag and readiness come from the records the
+ * services write to the health bucket (the projector measures its lag against the store),
+ * read at scrape time.
  */
 @Injectable()
 export class GatewayMetrics {
@@ -39,7 +43,58 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  readonly projectionLagEvents: Gauge;
+  readonly projectionLagSeconds: Gauge;
+  readonly serviceReady: Gauge<'service'>;
+
+  constructor(
+    private readonly health: ServiceHealthView,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'rotor_gateway_' });
+    const projection = () => this.newestProjection();
+    this.projectionLagEvents = new Gauge({
+      name: 'rotor_projection_lag_events',
+      help: 'Projected events in the store the projector has not applied yet (counted up to 10000)',
+      registers: [this.registry],
+      collect() {
+        const status = projection();
+        if (status) this.set(status.lagEvents);
+      },
+    });
+    this.projectionLagSeconds = new Gauge({
+      name: 'rotor_projection_lag_seconds',
+      help: 'Age of the oldest event the projector has not applied yet (0 when caught up)',
+      registers: [this.registry],
+      collect() {
+        const status = projection();
+        if (status) this.set(status.lagSeconds);
+      },
+    });
+    const verdicts = () => {
+      const now = this.clock();
+      const records = this.health.records(now);
+      return REPORTING_SERVICES.map((service) => ({
+        service,
+        ready: judgeService(service, records, now).ready,
+      }));
+    };
+    this.serviceReady = new Gauge({
+      name: 'rotor_service_ready',
+      help: 'Whether a service reported ready (1) or not (0), from its health record',
+      labelNames: ['service'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const { service, ready } of verdicts()) this.set({ service }, ready ? 1 : 0);
+      },
+    });
+  }
+
+  /** The projection status of the projector that reported last. */
+  private newestProjection(): ServiceHealth['projection'] {
+    return this.health
+      .records(this.clock())
+      .filter((record) => record.service === 'projector' && record.projection)
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0]?.projection;
   }
 }

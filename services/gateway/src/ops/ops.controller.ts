@@ -4,8 +4,16 @@ import type { Response } from 'express';
 import { ApiProblems, ApiSuccess } from '../http/openapi.decorators';
 import { ProblemException } from '../http/problem';
 import { GatewayMetrics } from './gateway-metrics';
-import { HealthProbe } from './health';
+import { HealthProbe, type HealthCheck } from './health';
 import { HealthCheckResource, HealthResource } from './ops.resources';
+
+/** `projector: <why>; signer: <why>`: the reasons, in one line. */
+const describeFailures = (checks: Record<string, HealthCheck>): string =>
+  Object.entries(checks)
+    .filter(([, check]) => check.status !== 'ok')
+    .map(([name, check]) => `${name}: ${check.detail ?? 'failing'}`)
+    .join('; ')
+    .slice(0, 2000);
 
 /** Unauthenticated operational routes: for load balancers and Prometheus. */
 @ApiTags('operations')
@@ -21,7 +29,8 @@ export class OpsController {
   @Header('Cache-Control', 'no-store')
   // `security: []`: public on purpose, which the document must say (Redocly security-defined).
   @ApiOperation({
-    summary: 'Healthy when NATS, the services and the event store answer',
+    summary:
+      'Ready when NATS answers and every service reports ready (503 with the reasons if not)',
     security: [],
   })
   @ApiSuccess(200, 'Healthy.', HealthResource)
@@ -32,7 +41,7 @@ export class OpsController {
       throw new ProblemException({
         status: 503,
         code: 'unhealthy',
-        detail: 'a dependency of the gateway is failing',
+        detail: describeFailures(checks),
         headers: { 'Retry-After': '5' },
         extensions: { checks },
       });

@@ -16,7 +16,7 @@ export class HealthResource {
     type: 'object',
     additionalProperties: { $ref: '#/components/schemas/HealthCheckResource' },
     description:
-      '`services` (a request-reply round trip over NATS), `event_store` (a read through the query service), `api_keys` (the key view is loaded).',
+      '`nats` (a request-reply round trip to the query service), `api_keys` (the key view is loaded and watched), and `command`, `projector`, `expiry`, `signer`, `query` (the readiness each service reports: its loops running, its store writable, projection lag bounded; missing or stale is failing).',
   })
   checks!: Record<string, HealthCheckResource>;
 }
