@@ -38,6 +38,7 @@ export type WorkerRequest =
     }
   | { readonly id: number; readonly op: 'deleteStream'; readonly stream: string }
   | { readonly id: number; readonly op: 'ping' }
+  | { readonly id: number; readonly op: 'checkWritable' }
   | { readonly id: number; readonly op: 'stats' }
   | { readonly id: number; readonly op: 'close' };
 

@@ -63,6 +63,8 @@ async function answer(request: Exclude<WorkerRequest, { op: 'append' }>): Promis
       return store.deleteStream(request.stream);
     case 'ping':
       return store.ping();
+    case 'checkWritable':
+      return store.checkWritable();
     case 'stats':
       return { ...stats };
     case 'close':

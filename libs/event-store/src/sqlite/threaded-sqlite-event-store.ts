@@ -132,6 +132,11 @@ export class ThreadedSqliteEventStore implements EventStore {
     }
   }
 
+  /** See `SqliteEventStore.checkWritable`: for readiness, throws when a write would fail. */
+  async checkWritable(): Promise<void> {
+    await this.call({ op: 'checkWritable' });
+  }
+
   /** Groups written, and appends in them, by this file's worker: for tests and benchmarks. */
   async groupCommitStats(): Promise<{ groups: number; appends: number }> {
     return (await this.call({ op: 'stats' })) as { groups: number; appends: number };
