@@ -6,7 +6,7 @@ import { queueGroupOf, type ServiceName } from '@rotor/contracts';
 import { generateKekRingText, parseKekRing } from '@rotor/crypto';
 import { createEventStore, type EventStore } from '@rotor/event-store';
 import { NestRpcClient, natsServerOptions, type RpcClient } from '@rotor/messaging';
-import { RotorRpcExceptionFilter, RuntimeModule } from '@rotor/runtime';
+import { RotorRpcExceptionFilter, RUNTIME_NEEDS, RuntimeModule } from '@rotor/runtime';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,10 +62,11 @@ export class RotorServices {
     const { module, servesSubjects } = MODULES[service];
     @Module({
       imports: [
+        // Each service with only what it may hold: the KEK ring for command and signer alone.
         RuntimeModule.forRoot({
           service,
           config,
-          kekRing: parseKekRing(this.kekRingText),
+          ...(RUNTIME_NEEDS[service].kekRing ? { kekRing: parseKekRing(this.kekRingText) } : {}),
           transport: { kind: 'nats' },
         }),
         module,

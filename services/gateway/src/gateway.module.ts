@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BUCKETS } from '@rotor/contracts';
 import type { RotorConfig } from '@rotor/config';
-import type { KekRing } from '@rotor/crypto';
-import type { KvBucketFactory } from '@rotor/messaging';
+import { generateKekRingText, parseKekRing, type KekRing } from '@rotor/crypto';
+import { InMemoryKvFactory, type KvBucketFactory } from '@rotor/messaging';
 import { CLOCK, KEK_RING, KV_BUCKETS, ROTOR_CONFIG, type Clock } from '@rotor/runtime';
 import { ApiKeyIndex } from './auth/api-key-index';
 import { EndpointsController } from './endpoints/endpoints.controller';
@@ -19,8 +19,8 @@ import { OpsController } from './ops/ops.controller';
 import { RotorServices } from './rpc/rotor-services';
 
 /**
- * The REST facade (DESIGN §5). Needs RuntimeModule (config, KEK ring, KV buckets, RPC
- * client, clock) from the hosting process, and `configureGateway(app)` on the HTTP app for
+ * The REST facade (DESIGN §5). Needs RuntimeModule (config, KV buckets, RPC client, clock;
+ * never the KEK ring or the store) from the hosting process, and `configureGateway(app)` on the HTTP app for
  * the middleware, the problem filter and the OpenAPI routes.
  */
 @Module({
@@ -33,24 +33,28 @@ import { RotorServices } from './rpc/rotor-services';
     RotorServices,
     {
       provide: IDEMPOTENCY_STORE,
+      // Interim, until idempotency moves into the command path (DESIGN §1, helper `idem`):
+      // a distributed gateway holds no KEK ring and no NATS right on rotor_idempotency, so
+      // its records stay in this process, sealed under a key that never leaves it.
       useFactory: async (
         buckets: KvBucketFactory,
-        kekRing: KekRing,
+        kekRing: KekRing | undefined,
         config: RotorConfig,
         clock: Clock,
       ) =>
         new IdempotencyStore(
-          await buckets.bucket<IdempotencyRecord>(BUCKETS.idempotency, {
-            ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
-          }),
-          kekRing,
+          await (kekRing ? buckets : new InMemoryKvFactory()).bucket<IdempotencyRecord>(
+            BUCKETS.idempotency,
+            { ttlSeconds: IDEMPOTENCY_TTL_SECONDS },
+          ),
+          kekRing ?? parseKekRing(generateKekRingText()),
           {
             now: () => clock().getTime(),
             // Well past the longest a request can take: every RPC it makes times out first.
             inFlightTimeoutMs: Math.max(60_000, 4 * config.natsRequestTimeoutMs),
           },
         ),
-      inject: [KV_BUCKETS, KEK_RING, ROTOR_CONFIG, CLOCK],
+      inject: [KV_BUCKETS, { token: KEK_RING, optional: true }, ROTOR_CONFIG, CLOCK],
     },
   ],
   exports: [ApiKeyIndex, GatewayMetrics],
