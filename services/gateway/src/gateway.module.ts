@@ -5,6 +5,7 @@ import { generateKekRingText, parseKekRing, type KekRing } from '@rotor/crypto';
 import { InMemoryKvFactory, type KvBucketFactory } from '@rotor/messaging';
 import { CLOCK, KEK_RING, KV_BUCKETS, ROTOR_CONFIG, type Clock } from '@rotor/runtime';
 import { ApiKeyIndex } from './auth/api-key-index';
+import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { EndpointsService } from './endpoints/endpoints.service';
 import {
@@ -27,6 +28,7 @@ import { RotorServices } from './rpc/rotor-services';
   controllers: [EndpointsController, OpsController],
   providers: [
     ApiKeyIndex,
+    { provide: AuthFailureLimiter, useFactory: () => new AuthFailureLimiter() },
     EndpointsService,
     GatewayMetrics,
     HealthProbe,
@@ -57,6 +59,6 @@ import { RotorServices } from './rpc/rotor-services';
       inject: [KV_BUCKETS, { token: KEK_RING, optional: true }, ROTOR_CONFIG, CLOCK],
     },
   ],
-  exports: [ApiKeyIndex, GatewayMetrics],
+  exports: [ApiKeyIndex, AuthFailureLimiter, GatewayMetrics],
 })
 export class GatewayModule {}
