@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { BUCKETS, SUBJECTS } from '@rotor/contracts';
 import { CONFIG_VARIABLES, loadConfig } from '@rotor/config';
 import { parseKekRing } from '@rotor/crypto';
+import { RUNTIME_NEEDS } from '@rotor/runtime';
 import {
   covers,
   isAllowed,
@@ -13,8 +14,11 @@ import {
   type NatsUser,
 } from './nats-conf';
 import {
+  callSubject,
+  inboxPrefixOf,
   natsOperationsOf,
   passwordVariableOf,
+  RETIRED_BUCKETS,
   ROTOR_SERVICES,
   SERVICE_NEEDS,
   type NatsOperation,
@@ -61,8 +65,13 @@ const userOf = (service: RotorService): NatsUser => {
   return user;
 };
 
-/** Services whose process opens the event store for real work (the others only hold a client). */
-const STORE_USERS: readonly RotorService[] = ['command', 'projector', 'signer', 'query'];
+/** Services whose process opens the event store (the others have no store access at all). */
+const STORE_USERS: readonly RotorService[] = ROTOR_SERVICES.filter(
+  (service) => RUNTIME_NEEDS[service].eventStore,
+);
+const KEK_HOLDERS: readonly RotorService[] = ROTOR_SERVICES.filter(
+  (service) => RUNTIME_NEEDS[service].kekRing,
+);
 const entryPoint = (service: string): string => `dist/services/${service}/src/main.js`;
 
 describe('docker-compose.yml', () => {
@@ -125,20 +134,34 @@ describe('docker-compose.yml', () => {
     it('has an environment that passes the configuration schema, with only known variables', () => {
       const environment = definition().environment as Record<string, string>;
       const config = loadConfig(environment);
-      expect(config.eventStore).toBe('esdb');
-      expect(config.esdbConnectionString).toMatch(
-        /^esdb:\/\/[^:@/]+:[^@/]+@eventstore:2113\?tls=false$/,
-      );
-      expect(config.kekRing).toEqual({ text: undefined, file: '/run/secrets/kek_ring' });
       const unknown = Object.keys(environment).filter(
         (name) => !(CONFIG_VARIABLES as readonly string[]).includes(name),
       );
       expect(unknown).toEqual([]);
+      if (!STORE_USERS.includes(service)) return;
+      expect(config.eventStore).toBe('esdb');
+      expect(config.esdbConnectionString).toMatch(
+        /^esdb:\/\/[^:@/]+:[^@/]+@eventstore:2113\?tls=false$/,
+      );
     });
 
-    it('reads the KEK ring from the compose secret it mounts', () => {
-      expect(definition().secrets).toEqual(['kek_ring']);
-      expect(compose.secrets.kek_ring).toBeDefined();
+    it('gets the store credentials only if it opens the store, the KEK ring only if it opens secrets', () => {
+      const environment = definition().environment as Record<string, string>;
+      const store = ['EVENT_STORE', 'ESDB_CONNECTION_STRING', 'SQLITE_PATH'].filter(
+        (name) => name in environment,
+      );
+      expect(store.length > 0).toBe(RUNTIME_NEEDS[service].eventStore);
+      const kek = ['ROTOR_KEK_RING', 'ROTOR_KEK_RING_FILE'].filter((name) => name in environment);
+      if (KEK_HOLDERS.includes(service)) {
+        expect(loadConfig(environment).kekRing).toEqual({
+          text: undefined,
+          file: '/run/secrets/kek_ring',
+        });
+        expect(definition().secrets).toEqual(['kek_ring']);
+      } else {
+        expect(kek).toEqual([]);
+        expect(definition().secrets).toBeUndefined();
+      }
     });
 
     it('connects to NATS as its own user, with the password nats.conf reads for that user', () => {
@@ -204,8 +227,26 @@ describe('deploy/nats/nats.conf', () => {
     const used = new Set(
       ROTOR_SERVICES.flatMap((service) => Object.keys(SERVICE_NEEDS[service].buckets)),
     );
-    for (const bucket of Object.values(BUCKETS))
+    for (const bucket of Object.values(BUCKETS).filter(
+      (name) => !(RETIRED_BUCKETS as readonly string[]).includes(name),
+    ))
       expect([bucket, used.has(bucket)]).toEqual([bucket, true]);
+  });
+
+  it('gives every bucket exactly one owner, the only user that may create it', () => {
+    const buckets = new Set(
+      ROTOR_SERVICES.flatMap((service) => Object.keys(SERVICE_NEEDS[service].buckets)),
+    );
+    for (const bucket of buckets) {
+      const owners = ROTOR_SERVICES.filter(
+        (service) => SERVICE_NEEDS[service].buckets[bucket] === 'own',
+      );
+      expect([bucket, owners.length]).toEqual([bucket, 1]);
+      const creators = ROTOR_SERVICES.filter((service) =>
+        isAllowed(userOf(service), 'publish', `$JS.API.STREAM.CREATE.KV_${bucket}`),
+      );
+      expect([bucket, creators]).toEqual([bucket, owners]);
+    }
   });
 
   const key = (operation: NatsOperation): string => `${operation.kind} ${operation.subject}`;
@@ -241,17 +282,68 @@ describe('deploy/nats/nats.conf', () => {
       expect(isAllowed(userOf(service), 'publish', '$JS.API.>')).toBe(false);
       expect(isAllowed(userOf(service), 'subscribe', '>')).toBe(false);
     });
+
+    it('can update no stream, create none it does not own, and write neither the API keys nor the key ring unless it owns them', () => {
+      const user = userOf(service);
+      for (const stream of ['KV_rotor_key_ring', 'KV_rotor_api_keys', 'KV_rotor_endpoints', 'KV_x'])
+        expect([stream, isAllowed(user, 'publish', `$JS.API.STREAM.UPDATE.${stream}`)]).toEqual([
+          stream,
+          false,
+        ]);
+      expect(isAllowed(user, 'publish', '$JS.API.STREAM.CREATE.KV_copy')).toBe(false);
+      const owns = (bucket: string) => SERVICE_NEEDS[service].buckets[bucket] === 'own';
+      for (const bucket of ['rotor_api_keys', 'rotor_key_ring'])
+        expect([bucket, isAllowed(user, 'publish', `$KV.${bucket}.k`)]).toEqual([
+          bucket,
+          owns(bucket),
+        ]);
+    });
+
+    it('subscribes only below its own inbox prefix, and to no reply inbox of another', () => {
+      const user = userOf(service);
+      expect(isAllowed(user, 'subscribe', '_INBOX.>')).toBe(false);
+      expect(isAllowed(user, 'subscribe', '_INBOX.abc.*')).toBe(false);
+      for (const other of ROTOR_SERVICES.filter((candidate) => candidate !== service))
+        expect([other, isAllowed(user, 'subscribe', `${inboxPrefixOf(other)}.abc.*`)]).toEqual([
+          other,
+          false,
+        ]);
+    });
+
+    it('publishes a request only under its own caller suffix, never bare', () => {
+      const user = userOf(service);
+      for (const subject of Object.values(SUBJECTS).flatMap((group) => Object.values(group))) {
+        expect([subject, isAllowed(user, 'publish', subject)]).toEqual([subject, false]);
+        for (const other of ROTOR_SERVICES.filter((candidate) => candidate !== service))
+          expect([subject, other, isAllowed(user, 'publish', callSubject(subject, other))]).toEqual(
+            [subject, other, false],
+          );
+      }
+    });
+
+    it('keeps no right to a retired bucket', () => {
+      for (const bucket of RETIRED_BUCKETS)
+        for (const subject of [`$KV.${bucket}.k`, `$JS.API.STREAM.INFO.KV_${bucket}`])
+          expect([subject, isAllowed(userOf(service), 'publish', subject)]).toEqual([
+            subject,
+            false,
+          ]);
+    });
   });
 
   it.each([
-    ['signer', 'publish', SUBJECTS.command.rotateSecret],
-    ['signer', 'subscribe', SUBJECTS.command.rotateSecret],
+    ['signer', 'publish', `${SUBJECTS.command.rotateSecret}.signer`],
+    ['signer', 'subscribe', `${SUBJECTS.command.rotateSecret}.*`],
     ['query', 'publish', '$KV.rotor_endpoints.we_1'],
-    ['expiry', 'publish', SUBJECTS.command.rotateSecret],
-    ['gateway', 'publish', SUBJECTS.command.expirePreviousSecret],
+    ['expiry', 'publish', `${SUBJECTS.command.rotateSecret}.expiry`],
+    ['gateway', 'publish', `${SUBJECTS.command.expirePreviousSecret}.gateway`],
+    ['gateway', 'publish', `${SUBJECTS.command.rotateSecret}.expiry`],
     ['gateway', 'publish', '$KV.rotor_api_keys.ak_1'],
-    ['command', 'publish', SUBJECTS.signer.sign],
-    ['projector', 'publish', SUBJECTS.command.registerEndpoint],
+    ['gateway', 'publish', '$JS.API.STREAM.UPDATE.KV_rotor_idempotency'],
+    ['command', 'publish', `${SUBJECTS.signer.sign}.command`],
+    ['projector', 'publish', `${SUBJECTS.command.registerEndpoint}.projector`],
+    ['query', 'subscribe', '_INBOX_gateway.>'],
+    ['signer', 'subscribe', '_INBOX.>'],
   ] as const)('denies %s to %s %s', (service, kind, subject) => {
     expect(isAllowed(userOf(service), kind, subject)).toBe(false);
   });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -13,18 +13,22 @@ import {
   startRotorNatsServer,
   type RotorNatsServer,
 } from './rotor-nats-server';
-import { ROTOR_SERVICES } from './service-needs';
+import { RUNTIME_NEEDS } from '@rotor/runtime';
+import { passwordVariableOf, ROTOR_SERVICES, type RotorService } from './service-needs';
 
 /**
  * The distributed mode, black-box: `npm run start:distributed` (six processes under
- * ts-node) on a private nats-server and a fresh sqlite file, driven over HTTP only:
- * register, rotate with a 2 s grace period, sign, verify with `standardwebhooks` under both
- * secrets, wait for the grace period to end (the expiry service records it), stop
- * everything with SIGTERM.
+ * ts-node) and a fresh sqlite file, driven over HTTP only: register, rotate with a 2 s grace
+ * period, sign, verify with `standardwebhooks` under both secrets, wait for the grace period
+ * to end (the expiry service records it), stop everything with SIGTERM. Along the way: each
+ * service holds only its own configuration (no KEK ring but in command and signer, no store
+ * file open in the gateway or the scheduler), and no password appears in any line of output,
+ * in /health or in /metrics.
  *
- * Twice: over a plain NATS server, then over deploy/nats/nats.conf with each service
- * connecting as its own user (NATS_URL_<SERVICE>), as docker-compose runs them; the second
- * proves the users' permissions cover what the real services do.
+ * Twice, both authenticated on deploy/nats/nats.conf: as `npm run start:distributed` runs by
+ * default (it starts nats-server itself, with passwords it generates into the data dir), then
+ * against a server already running (NATS_URL, passwords from ROTOR_NATS_<SERVICE>_PASSWORD),
+ * as docker-compose runs them. Both prove the users' permissions cover what the services do.
  */
 const ROOT = join(__dirname, '..', '..');
 const STARTUP_TIMEOUT_MS = 120_000;
@@ -50,7 +54,9 @@ function startDistributed(env: Record<string, string>): Script {
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-20_000));
+  // All of it, for the password check; bounded, so a runaway log cannot exhaust memory.
+  const keep = (chunk: Buffer): void =>
+    void (output = (output + chunk.toString()).slice(-20_000_000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) =>
@@ -58,6 +64,30 @@ function startDistributed(env: Record<string, string>): Script {
   );
   return { child, output: () => output, exited };
 }
+
+/** A service's pid, as start-distributed announces it. */
+const pidOf = (output: string, service: string): number => {
+  const match = new RegExp(`started ${service} \\(pid (\\d+)\\)`).exec(output);
+  if (!match) throw new Error(`start-distributed did not announce ${service}`);
+  return Number(match[1]);
+};
+
+/** The names of a process's environment variables (Linux /proc). */
+const environmentOf = (pid: number): string[] =>
+  readFileSync(`/proc/${pid}/environ`, 'utf8')
+    .split('\0')
+    .filter((entry) => entry.length > 0)
+    .map((entry) => entry.slice(0, entry.indexOf('=')));
+
+/** The files a process holds open (Linux /proc). */
+const openFilesOf = (pid: number): string[] =>
+  readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return []; // closed meanwhile
+    }
+  });
 
 /** The services' pids, as start-distributed announces them: the last resort of the clean-up. */
 const servicePids = (output: string): number[] =>
@@ -71,10 +101,11 @@ const signaturesOf = (header: string): string[] =>
 
 describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
   describe.each([
-    ['a plain NATS server', false],
-    ['deploy/nats/nats.conf, one NATS user per service', true],
-  ] as const)('over %s', (_name, rotorUsers) => {
+    ['the nats-server it starts itself, on deploy/nats/nats.conf (the default)', true],
+    ['an already running nats-server on deploy/nats/nats.conf (NATS_URL)', false],
+  ] as const)('over %s', (_name, managed) => {
     let nats: RotorNatsServer | undefined;
+    let passwords: Record<RotorService, string>;
     let dataDir: string;
     let script: Script | undefined;
     let base: string;
@@ -122,8 +153,20 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
     };
 
     beforeAll(async () => {
-      nats = await startRotorNatsServer({ rotorUsers });
       dataDir = mkdtempSync(join(tmpdir(), 'rotor-distributed-'));
+      const [natsPort, monitorPort] = await freePorts(2);
+      let natsSettings: Record<string, string>;
+      if (managed)
+        natsSettings = { NATS_PORT: String(natsPort), NATS_MONITOR_PORT: String(monitorPort) };
+      else {
+        nats = await startRotorNatsServer({ rotorUsers: true });
+        natsSettings = {
+          NATS_URL: nats.url,
+          ...Object.fromEntries(
+            ROTOR_SERVICES.map((s) => [passwordVariableOf(s), nats!.credentialsOf(s).pass]),
+          ),
+        };
+      }
       const sqlitePath = join(dataDir, 'rotor.sqlite');
       // No CLI in this test: the key's events go into the store the services will share.
       const store = createEventStore({ kind: 'sqlite', sqlitePath });
@@ -147,10 +190,7 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
       base = `http://127.0.0.1:${port}`;
       script = startDistributed({
         PORT: String(port),
-        NATS_URL: nats.url,
-        ...Object.fromEntries(
-          ROTOR_SERVICES.map((s) => [`NATS_URL_${s.toUpperCase()}`, nats!.urlOf(s)]),
-        ),
+        ...natsSettings,
         ROTOR_DATA_DIR: dataDir,
         SQLITE_PATH: sqlitePath,
         LOG_LEVEL: 'warn',
@@ -169,6 +209,13 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
       } catch (error) {
         throw new Error(`${(error as Error).message}\nlast answer of /health: ${lastHealth}`);
       }
+      const file = join(dataDir, 'nats-passwords.json');
+      passwords = managed
+        ? (JSON.parse(readFileSync(file, 'utf8')) as Record<RotorService, string>)
+        : (Object.fromEntries(
+            ROTOR_SERVICES.map((s) => [s, nats!.credentialsOf(s).pass]),
+          ) as Record<RotorService, string>);
+      expect(existsSync(file)).toBe(managed);
     }, STARTUP_TIMEOUT_MS + 30_000);
 
     afterAll(async () => {
@@ -181,6 +228,13 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
           process.kill(pid, 'SIGKILL');
         } catch {
           // already gone
+        }
+      if (managed)
+        try {
+          // The nats-server start-distributed started, should it outlive a failed run.
+          process.kill(pidOf(script?.output() ?? '', 'nats'), 'SIGKILL');
+        } catch {
+          // already gone, or never started
         }
       await nats?.stop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -253,6 +307,49 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
       STEP_TIMEOUT_MS * 5,
     );
 
+    it('gives each service only its own configuration: the KEK ring to command and signer, the store to those that read it', () => {
+      const output = script!.output();
+      const sqlite = join(dataDir, 'rotor.sqlite');
+      const holdings = Object.fromEntries(
+        ROTOR_SERVICES.map((service) => {
+          const pid = pidOf(output, service);
+          const variables = environmentOf(pid);
+          return [
+            service,
+            {
+              kekRing: variables.some((name) => name.startsWith('ROTOR_KEK_RING')),
+              storeSettings: variables.some((name) =>
+                ['SQLITE_PATH', 'EVENT_STORE', 'ESDB_CONNECTION_STRING'].includes(name),
+              ),
+              storeOpen: openFilesOf(pid).some((file) => file.startsWith(sqlite)),
+              otherPasswords: variables.filter((name) => /^ROTOR_NATS_\w+_PASSWORD$/.test(name)),
+            },
+          ];
+        }),
+      );
+      expect(holdings).toEqual(
+        Object.fromEntries(
+          ROTOR_SERVICES.map((service) => [
+            service,
+            {
+              kekRing: RUNTIME_NEEDS[service].kekRing,
+              storeSettings: RUNTIME_NEEDS[service].eventStore,
+              storeOpen: RUNTIME_NEEDS[service].eventStore,
+              otherPasswords: [],
+            },
+          ]),
+        ),
+      );
+    });
+
+    it('never shows a NATS password in /health or /metrics', async () => {
+      for (const path of ['/health', '/metrics']) {
+        const text = await (await fetch(`${base}${path}`)).text();
+        for (const [service, password] of Object.entries(passwords))
+          expect([path, service, text.includes(password)]).toEqual([path, service, false]);
+      }
+    });
+
     it(
       'stops every service cleanly on SIGTERM',
       async () => {
@@ -267,5 +364,12 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
       },
       STEP_TIMEOUT_MS,
     );
+
+    it('printed no password in any line of any service, from start to stop', () => {
+      const output = script!.output();
+      expect(output).toMatch(/started gateway/);
+      for (const [service, password] of Object.entries(passwords))
+        expect([service, output.includes(password)]).toEqual([service, false]);
+    });
   });
 });

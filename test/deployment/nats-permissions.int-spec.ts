@@ -9,12 +9,19 @@ import {
   startRotorNatsServer,
   type RotorNatsServer,
 } from './rotor-nats-server';
-import type { RotorService } from './service-needs';
+import {
+  callSubject,
+  inboxPrefixOf,
+  ROTOR_SERVICES,
+  SERVICE_NEEDS,
+  type RotorService,
+} from './service-needs';
 
 /**
  * deploy/nats/nats.conf on a real nats-server: each service's user does what that service
- * does (through the same JetStream KV adapter the services use) without one permission
- * error, and the server refuses what the user must not do. compose.spec.ts checks the
+ * does (through the same JetStream KV adapter the services use, with its own inbox prefix
+ * and caller suffix, as the services connect) without one permission error, and the server
+ * refuses every forbidden action of every user. compose.spec.ts checks the
  * same file against the table statically; this proves the server reads it the same way.
  * Connects with `user`/`pass` options: nats.js 2.x ignores credentials written in the URL.
  */
@@ -35,6 +42,7 @@ describeWithNatsServer('deploy/nats/nats.conf on nats-server: one user per servi
     const connection = await connect({
       servers: server.url,
       ...server.credentialsOf(service),
+      inboxPrefix: inboxPrefixOf(service),
       name: `rotor-${service}-permissions-test`,
     });
     clients.push(connection);
@@ -46,9 +54,9 @@ describeWithNatsServer('deploy/nats/nats.conf on nats-server: one user per servi
     return { connection, kv: new JetStreamKvFactory(connection), violations };
   };
 
-  /** Answers every request on `subject` in the service's queue group, as Nest's NATS server does. */
+  /** Answers every request on `<subject>.*` in the service's queue group, as the services do. */
   const serve = (client: Client, service: RotorService, subject: string): void => {
-    client.connection.subscribe(subject, {
+    client.connection.subscribe(`${subject}.*`, {
       queue: queueGroupOf(service as 'command' | 'signer' | 'query'),
       callback: (_error, message) => message.respond(codec.encode(`${service}:${message.subject}`)),
     });
@@ -111,19 +119,26 @@ describeWithNatsServer('deploy/nats/nats.conf on nats-server: one user per servi
     for (const subject of Object.values(SUBJECTS.signer)) serve(signer, 'signer', subject);
     for (const subject of Object.values(SUBJECTS.query)) serve(query, 'query', subject);
     await Promise.all([command, signer, query].map((client) => client.connection.flush()));
-    const ask = async (client: Client, subject: string): Promise<string> =>
+    // Each caller publishes under its own name; the server sees that name as the last token.
+    const ask = async (client: Client, caller: RotorService, subject: string): Promise<string> =>
       codec.decode(
-        (await client.connection.request(subject, codec.encode('{}'), { timeout: 5_000 })).data,
+        (
+          await client.connection.request(callSubject(subject, caller), codec.encode('{}'), {
+            timeout: 5_000,
+          })
+        ).data,
       );
-    expect(await ask(gateway, SUBJECTS.command.rotateSecret)).toBe(
-      `command:${SUBJECTS.command.rotateSecret}`,
+    expect(await ask(gateway, 'gateway', SUBJECTS.command.rotateSecret)).toBe(
+      `command:${SUBJECTS.command.rotateSecret}.gateway`,
     );
-    expect(await ask(gateway, SUBJECTS.signer.sign)).toBe(`signer:${SUBJECTS.signer.sign}`);
-    expect(await ask(gateway, SUBJECTS.query.getEndpoint)).toBe(
-      `query:${SUBJECTS.query.getEndpoint}`,
+    expect(await ask(gateway, 'gateway', SUBJECTS.signer.sign)).toBe(
+      `signer:${SUBJECTS.signer.sign}.gateway`,
     );
-    expect(await ask(expiry, SUBJECTS.command.expirePreviousSecret)).toBe(
-      `command:${SUBJECTS.command.expirePreviousSecret}`,
+    expect(await ask(gateway, 'gateway', SUBJECTS.query.getEndpoint)).toBe(
+      `query:${SUBJECTS.query.getEndpoint}.gateway`,
+    );
+    expect(await ask(expiry, 'expiry', SUBJECTS.command.expirePreviousSecret)).toBe(
+      `command:${SUBJECTS.command.expirePreviousSecret}.expiry`,
     );
 
     const clients = { command, projector, expiry, signer, query, gateway };
@@ -140,23 +155,109 @@ describeWithNatsServer('deploy/nats/nats.conf on nats-server: one user per servi
     });
   });
 
-  it('refuses what a service does not need', async () => {
-    const signer = await clientOf('signer');
-    signer.connection.publish(SUBJECTS.command.rotateSecret, codec.encode('{}'));
-    await signer.connection.flush();
-    await waitFor(() => signer.violations.length > 0, 'the server to refuse the signer a command');
-    expect(signer.violations[0]).toMatch(/PERMISSIONS_VIOLATION/);
+  /** A request the server must refuse: the publish is a permissions violation. */
+  const refusedRequest = async (client: Client, subject: string, body = '{}'): Promise<string> => {
+    try {
+      await client.connection.request(subject, codec.encode(body), { timeout: 2_000 });
+    } catch (error) {
+      return String((error as Error).message);
+    }
+    return `${subject}: answered`;
+  };
 
+  /** A subscription the server must refuse: nats.js hands its callback the violation. */
+  const refusedSubscription = async (client: Client, subject: string): Promise<string> => {
+    let refusal: string | undefined;
+    let received = 0;
+    const subscription = client.connection.subscribe(subject, {
+      callback: (error) => {
+        if (error) refusal = error.message;
+        else received += 1;
+      },
+    });
+    await client.connection.flush();
+    await waitFor(() => refusal !== undefined, `the server to refuse a subscription to ${subject}`);
+    subscription.unsubscribe();
+    return `${refusal} (${received} received)`;
+  };
+
+  it("refuses every user another service's reply inbox, and the shared _INBOX.>", async () => {
+    for (const service of ROTOR_SERVICES) {
+      const client = await clientOf(service);
+      for (const subject of [
+        '_INBOX.>',
+        '>',
+        ...ROTOR_SERVICES.filter((other) => other !== service).map((o) => `${inboxPrefixOf(o)}.>`),
+      ])
+        expect([subject, await refusedSubscription(client, subject)]).toEqual([
+          subject,
+          expect.stringMatching(/Permissions Violation.* \(0 received\)$/i),
+        ]);
+    }
+  });
+
+  it('refuses every user sourcing a bucket into a stream: no stream update, no create but the owner', async () => {
+    const projector = await clientOf('projector');
+    await projector.kv.bucket(BUCKETS.keyRing);
+    await projector.kv.bucket(API_KEYS_BUCKET);
+    await projector.kv.bucket(BUCKETS.endpoints);
+    const sources = [{ name: `KV_${BUCKETS.keyRing}` }, { name: `KV_${API_KEYS_BUCKET}` }];
+    for (const service of ROTOR_SERVICES) {
+      const client = await clientOf(service);
+      const copy = JSON.stringify({ name: `KV_copy_${service}`, subjects: [], sources });
+      expect(
+        await refusedRequest(client, `$JS.API.STREAM.CREATE.KV_copy_${service}`, copy),
+      ).toMatch(/Permissions Violation/i);
+      for (const stream of [`KV_${BUCKETS.endpoints}`, `KV_${API_KEYS_BUCKET}`]) {
+        const update = JSON.stringify({ name: stream, subjects: [], sources });
+        expect(await refusedRequest(client, `$JS.API.STREAM.UPDATE.${stream}`, update)).toMatch(
+          /Permissions Violation/i,
+        );
+      }
+    }
+  });
+
+  it('refuses every user but the owner a write to rotor_api_keys and rotor_key_ring', async () => {
+    for (const service of ROTOR_SERVICES.filter((candidate) => candidate !== 'projector')) {
+      const client = await clientOf(service);
+      for (const bucket of [API_KEYS_BUCKET, BUCKETS.keyRing])
+        expect(await refusedRequest(client, `$KV.${bucket}.minted`, '{"tenantId":"t"}')).toMatch(
+          /Permissions Violation/i,
+        );
+    }
     const query = await clientOf('query');
     const endpoints = await query.kv.bucket<{ n: number }>(BUCKETS.endpoints);
     await expect(endpoints.put('we_2', { n: 1 })).rejects.toThrow(/Permissions Violation/i);
+  });
 
-    const gateway = await clientOf('gateway');
-    await expect(
-      gateway.connection.request(SUBJECTS.command.expirePreviousSecret, codec.encode('{}'), {
-        timeout: 2_000,
-      }),
-    ).rejects.toThrow(/Permissions Violation/i);
+  it('refuses every user a command it does not send, and any request under another caller suffix', async () => {
+    const every = Object.values(SUBJECTS).flatMap((group) => Object.values(group));
+    for (const service of ROTOR_SERVICES) {
+      const client = await clientOf(service);
+      const own = new Set<string>(SERVICE_NEEDS[service].calls);
+      for (const subject of every) {
+        if (!own.has(subject))
+          expect([subject, await refusedRequest(client, callSubject(subject, service))]).toEqual([
+            subject,
+            expect.stringMatching(/Permissions Violation/i),
+          ]);
+        // Bare, or in another's name: the identity a server reads from the subject is never forged.
+        for (const forged of [
+          subject,
+          ...ROTOR_SERVICES.filter((o) => o !== service).map((o) => callSubject(subject, o)),
+        ])
+          expect([forged, await refusedRequest(client, forged)]).toEqual([
+            forged,
+            expect.stringMatching(/Permissions Violation/i),
+          ]);
+      }
+    }
+  }, 60_000);
+
+  it('refuses an anonymous client', async () => {
+    await expect(connect({ servers: server.url, reconnect: false })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
   });
 
   it('refuses a wrong password', async () => {

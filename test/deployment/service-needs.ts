@@ -18,17 +18,19 @@ export const ROTOR_SERVICES = [
 ] as const;
 export type RotorService = (typeof ROTOR_SERVICES)[number];
 
-/** read: open, get, watch, list keys. write: read, plus put, delete, create. */
-export type BucketAccess = 'read' | 'write';
+/**
+ * read: open an existing bucket, get, watch, list keys. write: read, plus put and delete.
+ * own: write, plus create the bucket's stream: one owner per bucket, so nobody else can
+ * create a bucket (or any stream) with `sources` that copy another bucket into it.
+ */
+export type BucketAccess = 'read' | 'write' | 'own';
 
 export interface ServiceNeeds {
-  /** Subjects it answers, in its queue group. */
+  /** Subjects it answers, in its queue group, as `<subject>.*` (the last token: the caller). */
   readonly serves: readonly string[];
-  /** Subjects it sends requests to. */
+  /** Subjects it sends requests to, as `<subject>.<its user name>`. */
   readonly calls: readonly string[];
   readonly buckets: Readonly<Record<string, BucketAccess>>;
-  /** Buckets whose stream it reconfigures (the idempotency TTL). */
-  readonly configures: readonly string[];
 }
 
 const { expirePreviousSecret, ...commandsOfTheApi } = SUBJECTS.command;
@@ -38,37 +40,32 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
     serves: Object.values(SUBJECTS.command),
     calls: [],
     buckets: { [BUCKETS.health]: 'write' },
-    configures: [],
   },
   projector: {
     serves: [],
     calls: [],
     buckets: {
-      [BUCKETS.endpoints]: 'write',
-      [BUCKETS.keyRing]: 'write',
-      [PROJECTOR_STATE_BUCKET]: 'write',
-      [API_KEYS_BUCKET]: 'write',
-      [BUCKETS.health]: 'write',
+      [BUCKETS.endpoints]: 'own',
+      [BUCKETS.keyRing]: 'own',
+      [PROJECTOR_STATE_BUCKET]: 'own',
+      [API_KEYS_BUCKET]: 'own',
+      [BUCKETS.health]: 'own',
     },
-    configures: [],
   },
   expiry: {
     serves: [],
     calls: [expirePreviousSecret],
     buckets: { [BUCKETS.endpoints]: 'read', [BUCKETS.health]: 'write' },
-    configures: [],
   },
   signer: {
     serves: Object.values(SUBJECTS.signer),
     calls: [],
     buckets: { [BUCKETS.keyRing]: 'read', [BUCKETS.health]: 'write' },
-    configures: [],
   },
   query: {
     serves: Object.values(SUBJECTS.query),
     calls: [],
     buckets: { [BUCKETS.endpoints]: 'read', [BUCKETS.health]: 'write' },
-    configures: [],
   },
   gateway: {
     serves: [],
@@ -78,11 +75,13 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
       ...Object.values(SUBJECTS.query),
       ...Object.values(SUBJECTS.signer),
     ],
-    // No bucket of its own: idempotency lives in the command path, in the store.
+    // No idempotency bucket: idempotency lives in the command path (DESIGN §1).
     buckets: { [API_KEYS_BUCKET]: 'read', [BUCKETS.health]: 'read' },
-    configures: [],
   },
 };
+
+/** Buckets of earlier designs: no user keeps a right to them. */
+export const RETIRED_BUCKETS = ['rotor_idempotency'] as const;
 
 export interface NatsOperation {
   readonly kind: 'publish' | 'subscribe';
@@ -91,11 +90,23 @@ export interface NatsOperation {
   readonly why: string;
 }
 
-/** A reply inbox as nats.js subscribes it (`_INBOX.<nuid>.*`, one per connection). */
-const INBOX = '_INBOX.K5ZJ2Y8Q3W1V0T9R7P5N3M.*';
+/** A service's own inbox prefix (nats.js `inboxPrefix`): only it may subscribe below it. */
+export const inboxPrefixOf = (service: RotorService): string => `_INBOX_${service}`;
+
+/** A reply inbox as nats.js subscribes it (`<prefix>.<nuid>.*`, one per connection). */
+const inboxOf = (service: RotorService): string =>
+  `${inboxPrefixOf(service)}.K5ZJ2Y8Q3W1V0T9R7P5N3M.*`;
+
+/** The subject a caller publishes a request to: `<subject>.<caller>` (the caller's user name). */
+export const callSubject = (subject: string, caller: RotorService): string =>
+  `${subject}.${caller}`;
 
 /** Every subject a bucket user touches, as nats.js 2.x uses them (see deploy/nats/nats.conf). */
-export const bucketOperations = (bucket: string, access: BucketAccess): NatsOperation[] => {
+export const bucketOperations = (
+  service: RotorService,
+  bucket: string,
+  access: BucketAccess,
+): NatsOperation[] => {
   const stream = `KV_${bucket}`;
   const publish = (subject: string, why: string): NatsOperation => ({
     kind: 'publish',
@@ -105,34 +116,39 @@ export const bucketOperations = (bucket: string, access: BucketAccess): NatsOper
   const read = [
     publish('$JS.API.INFO', 'check JetStream when opening a bucket'),
     publish(`$JS.API.STREAM.INFO.${stream}`, 'open the bucket'),
-    publish(`$JS.API.STREAM.CREATE.${stream}`, 'create the bucket when missing'),
     publish(`$JS.API.DIRECT.GET.${stream}`, 'get a key (direct get)'),
     publish(`$JS.API.DIRECT.GET.${stream}.$KV.${bucket}.we_1`, 'get a key (direct get by subject)'),
     publish(`$JS.API.STREAM.MSG.GET.${stream}`, 'get a key (without allow_direct)'),
     publish(`$JS.API.CONSUMER.CREATE.${stream}`, 'list keys'),
     publish(`$JS.API.CONSUMER.CREATE.${stream}.W8X2.$KV.${bucket}.>`, 'watch the bucket'),
     publish(`$JS.FC.${stream}.ABC.DEF`, 'flow control of a watch'),
-    { kind: 'subscribe', subject: INBOX, why: `watch deliveries and API replies (${bucket})` },
+    {
+      kind: 'subscribe',
+      subject: inboxOf(service),
+      why: `watch deliveries and API replies (${bucket})`,
+    },
   ] as NatsOperation[];
-  return access === 'read' ? read : [...read, publish(`$KV.${bucket}.we_1`, 'put, delete, create')];
+  const write = [...read, publish(`$KV.${bucket}.we_1`, 'put, delete, create a key')];
+  if (access === 'read') return read;
+  if (access === 'write') return write;
+  return [...write, publish(`$JS.API.STREAM.CREATE.${stream}`, 'create the bucket (its owner)')];
 };
 
 export const natsOperationsOf = (service: RotorService): NatsOperation[] => {
   const needs = SERVICE_NEEDS[service];
   return [
-    ...needs.serves.map((subject): NatsOperation => ({ kind: 'subscribe', subject, why: 'serve' })),
+    ...needs.serves.map((subject): NatsOperation => ({
+      kind: 'subscribe',
+      subject: `${subject}.*`,
+      why: 'serve',
+    })),
     ...needs.calls.flatMap((subject): NatsOperation[] => [
-      { kind: 'publish', subject, why: 'call' },
-      { kind: 'subscribe', subject: INBOX, why: `reply to a call of ${subject}` },
+      { kind: 'publish', subject: callSubject(subject, service), why: 'call' },
+      { kind: 'subscribe', subject: inboxOf(service), why: `reply to a call of ${subject}` },
     ]),
     ...Object.entries(needs.buckets).flatMap(([bucket, access]) =>
-      bucketOperations(bucket, access),
+      bucketOperations(service, bucket, access),
     ),
-    ...needs.configures.map((bucket): NatsOperation => ({
-      kind: 'publish',
-      subject: `$JS.API.STREAM.UPDATE.KV_${bucket}`,
-      why: `set the TTL of ${bucket}`,
-    })),
   ];
 };
 

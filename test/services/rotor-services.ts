@@ -12,7 +12,7 @@ import {
   type NatsConnection,
   type RpcClient,
 } from '@rotor/messaging';
-import { RuntimeModule } from '@rotor/runtime';
+import { RUNTIME_NEEDS, RuntimeModule } from '@rotor/runtime';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,10 +73,11 @@ export class RotorServices {
     const { module, servesSubjects } = MODULES[service];
     @Module({
       imports: [
+        // Each service with only what it may hold: the KEK ring for command and signer alone.
         RuntimeModule.forRoot({
           service,
           config,
-          kekRing: parseKekRing(this.kekRingText),
+          ...(RUNTIME_NEEDS[service].kekRing ? { kekRing: parseKekRing(this.kekRingText) } : {}),
           transport: { kind: 'nats' },
         }),
         module,

@@ -2,10 +2,10 @@ import { ConsoleLogger, type LogLevel as NestLogLevel, type Type } from '@nestjs
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { queueGroupOf, type ServiceName } from '@rotor/contracts';
-import { ConfigError, loadConfig, type LogLevel, type RotorConfig } from '@rotor/config';
+import { ConfigError, loadConfig, redactUrl, type LogLevel, type RotorConfig } from '@rotor/config';
 import { loadKekRing, type KekRing } from '@rotor/crypto';
 import { natsServerOptions } from '@rotor/messaging';
-import { RuntimeModule } from './runtime.module';
+import { RUNTIME_NEEDS, RuntimeModule } from './runtime.module';
 
 const LEVELS: Record<LogLevel, NestLogLevel[]> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
@@ -42,23 +42,50 @@ export const kekRingOrExit = (config: RotorConfig): KekRing => {
       throw new Error('set ROTOR_KEK_RING or ROTOR_KEK_RING_FILE (see README: Secrets at rest)');
     return ring;
   } catch (error) {
-    console.error(`invalid configuration:\n  - KEK ring: ${(error as Error).message}`);
+    console.error(`invalid configuration:\n  - KEK ring: ${redactUrl((error as Error).message)}`);
     process.exit(2);
   }
 };
+
+/**
+ * A process that failed to start says so in one line (credentials redacted) and exits 1,
+ * instead of an unhandled rejection with a stack trace that may quote its NATS_URL.
+ */
+export const exitOnStartFailure =
+  (service: string) =>
+  (error: unknown): never => {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`${service} failed to start: ${redactUrl(message)}`);
+    process.exit(1);
+  };
 
 /**
  * Starts one service as its own process (distributed mode): its module plus the runtime
  * on NATS, serving its subjects in its queue group when it has any. Shutdown on SIGTERM
  * drains NATS and closes the store.
  */
-export async function startService(
+export function startService(
+  service: ServiceName,
+  serviceModule: Type<unknown>,
+  options: { servesSubjects: boolean },
+): Promise<void> {
+  return runService(service, serviceModule, options).catch(exitOnStartFailure(service));
+}
+
+async function runService(
   service: ServiceName,
   serviceModule: Type<unknown>,
   options: { servesSubjects: boolean },
 ): Promise<void> {
   const config = configOrExit();
-  const kekRing = kekRingOrExit(config);
+  const needs = RUNTIME_NEEDS[service];
+  // Only the services that must open a secret ever read the KEK ring (DESIGN §2).
+  const kekRing = needs.kekRing ? kekRingOrExit(config) : undefined;
+  const logger = jsonLogger(service, config.logLevel);
+  if (!needs.kekRing && (config.kekRing.text || config.kekRing.file))
+    logger.warn(
+      `${service} does not use the KEK ring: remove ROTOR_KEK_RING(_FILE) from its environment`,
+    );
   @Module({
     imports: [
       RuntimeModule.forRoot({ service, config, kekRing, transport: { kind: 'nats' } }),
@@ -67,7 +94,6 @@ export async function startService(
   })
   class ServiceProcessModule {}
 
-  const logger = jsonLogger(service, config.logLevel);
   if (options.servesSubjects) {
     const app = await NestFactory.createMicroservice(ServiceProcessModule, {
       ...natsServerOptions({ url: config.natsUrl, queue: queueGroupOf(service) }),
@@ -80,5 +106,9 @@ export async function startService(
     app.enableShutdownHooks();
     await app.init();
   }
-  logger.log(`${service} started (NATS ${config.natsUrl}, store ${config.eventStore})`);
+  logger.log(
+    `${service} started (NATS ${redactUrl(config.natsUrl)}` +
+      `${needs.eventStore ? `, store ${config.eventStore}` : ', no store'}` +
+      `${needs.kekRing ? ', KEK ring loaded' : ', no KEK ring'})`,
+  );
 }

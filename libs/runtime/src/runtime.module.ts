@@ -6,6 +6,7 @@ import {
   Logger,
   Module,
   OnApplicationShutdown,
+  Optional,
   Provider,
 } from '@nestjs/common';
 import type { ServiceName } from '@rotor/contracts';
@@ -43,16 +44,68 @@ export interface InProcessTransport {
   readonly kv: InMemoryKvFactory;
 }
 
+export type RuntimeService = ServiceName | 'all-in-one';
+
+/** What a process may hold besides NATS: each is a capability, not a convenience. */
+export interface RuntimeNeeds {
+  /** Opens the event store (reads and appends). */
+  readonly eventStore: boolean;
+  /** Holds the KEK ring, and with the store the DataKeyVault: it can open every secret. */
+  readonly kekRing: boolean;
+}
+
+/**
+ * Who holds what (DESIGN §2, README: Security model). Only the command service (it makes
+ * secrets), the signer (it uses them) and the operator CLI hold the KEK ring; the gateway
+ * talks only NATS, so a compromised edge holds neither a store handle nor a key.
+ */
+export const RUNTIME_NEEDS: Readonly<Record<RuntimeService, RuntimeNeeds>> = {
+  command: { eventStore: true, kekRing: true },
+  signer: { eventStore: true, kekRing: true },
+  cli: { eventStore: true, kekRing: true },
+  // Follows the store; crypto-shreds by deleting a stream, which needs no key.
+  projector: { eventStore: true, kekRing: false },
+  // The history of an endpoint is read from the store, redacted.
+  query: { eventStore: true, kekRing: false },
+  expiry: { eventStore: false, kekRing: false },
+  gateway: { eventStore: false, kekRing: false },
+  'all-in-one': { eventStore: true, kekRing: true },
+};
+
 export interface RuntimeOptions {
   /** Who this process is: names its NATS connection and the actor of its own events. */
-  readonly service: ServiceName | 'all-in-one';
+  readonly service: RuntimeService;
   readonly config: RotorConfig;
-  readonly kekRing: KekRing;
+  /** Required exactly when the service needs it (RUNTIME_NEEDS); refused otherwise. */
+  readonly kekRing?: KekRing;
   readonly transport: { readonly kind: 'nats' } | InProcessTransport;
   readonly clock?: Clock;
-  /** An already open store (tests, tools); otherwise one is opened from `config`. */
+  /**
+   * An already open store (tests, tools); otherwise one is opened from `config` when the
+   * service needs one. Tests hosting several services in one module pass it explicitly.
+   */
   readonly eventStore?: EventStore;
 }
+
+/** A KEK ring handed to a service that must not hold one, or missing where it is needed. */
+export class RuntimeNeedsError extends Error {}
+
+/** Which capabilities this process gets: its needs, or what a test hands it explicitly. */
+export const capabilitiesOf = (
+  options: Pick<RuntimeOptions, 'service' | 'kekRing' | 'eventStore'>,
+): RuntimeNeeds => {
+  const needs = RUNTIME_NEEDS[options.service];
+  if (needs.kekRing !== (options.kekRing !== undefined))
+    throw new RuntimeNeedsError(
+      needs.kekRing
+        ? `${options.service} needs the KEK ring`
+        : `${options.service} must not hold the KEK ring (only command, signer and the CLI do)`,
+    );
+  return {
+    eventStore: needs.eventStore || options.eventStore !== undefined,
+    kekRing: needs.kekRing,
+  };
+};
 
 const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
@@ -61,14 +114,14 @@ const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 class RuntimeLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Runtime');
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(EVENT_STORE) private readonly store: EventStore | undefined,
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection | undefined,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     if (this.nats) await drainNats(this.nats);
-    await this.store.close();
-    this.logger.log('closed the event store and drained NATS');
+    await this.store?.close();
+    this.logger.log(this.store ? 'closed the event store and drained NATS' : 'drained NATS');
   }
 }
 
@@ -86,29 +139,41 @@ export class RuntimeModule {
     // NATS user name, or its service name where NATS has no users (and in-process).
     const caller =
       transport.kind === 'nats' ? natsCallerOf(config.natsUrl, options.service) : options.service;
+    const capabilities = capabilitiesOf(options);
+    // Every service that holds the ring also opens the store (RUNTIME_NEEDS).
+    const kekRing = capabilities.kekRing ? options.kekRing : undefined;
+    // A service without a capability gets no provider for it: a module that injects one
+    // fails at start, loudly, instead of quietly holding a key it must not have.
+    const storeProviders: Provider[] = capabilities.eventStore
+      ? [
+          {
+            provide: EVENT_STORE,
+            useFactory: () =>
+              options.eventStore ??
+              createEventStore({
+                kind: config.eventStore,
+                sqlitePath: config.sqlitePath,
+                esdbConnectionString: config.esdbConnectionString,
+              }),
+          },
+        ]
+      : [];
+    const keyProviders: Provider[] = kekRing
+      ? [
+          { provide: KEK_RING, useValue: kekRing },
+          {
+            provide: DATA_KEY_VAULT,
+            useFactory: (store: EventStore, clock: Clock) =>
+              new DataKeyVault(store, kekRing, { actor: `service:${options.service}`, clock }),
+            inject: [EVENT_STORE, CLOCK],
+          },
+        ]
+      : [];
     const providers: Provider[] = [
       { provide: ROTOR_CONFIG, useValue: config },
-      { provide: KEK_RING, useValue: options.kekRing },
       { provide: CLOCK, useValue: options.clock ?? (() => new Date()) },
-      {
-        provide: EVENT_STORE,
-        useFactory: () =>
-          options.eventStore ??
-          createEventStore({
-            kind: config.eventStore,
-            sqlitePath: config.sqlitePath,
-            esdbConnectionString: config.esdbConnectionString,
-          }),
-      },
-      {
-        provide: DATA_KEY_VAULT,
-        useFactory: (store: EventStore, clock: Clock) =>
-          new DataKeyVault(store, options.kekRing, {
-            actor: `service:${options.service}`,
-            clock,
-          }),
-        inject: [EVENT_STORE, CLOCK],
-      },
+      ...storeProviders,
+      ...keyProviders,
       {
         provide: NATS_CONNECTION,
         useFactory: () =>

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import type { RotorConfig } from '@rotor/config';
+import { redactUrl } from '@rotor/config';
 import { generateKekRingText, loadKekRing, parseKekRing, type KekRing } from '@rotor/crypto';
 
 export const DEV_KEK_RING_FILE = 'kek-ring.dev.json';
@@ -28,4 +29,20 @@ export const devKekRing = (config: RotorConfig, logger: Pick<LoggerService, 'war
       'ROTOR_KEK_RING_FILE (see README: Secrets at rest).',
   );
   return parseKekRing(readFileSync(file, 'utf8'));
+};
+
+/**
+ * `devKekRing`, or one message and exit 2 when the configured ring (or the development file)
+ * is malformed or unreadable: the same answer as a distributed service gives a bad ring.
+ */
+export const devKekRingOrExit = (
+  config: RotorConfig,
+  logger: Pick<LoggerService, 'warn'>,
+): KekRing => {
+  try {
+    return devKekRing(config, logger);
+  } catch (error) {
+    console.error(`invalid configuration:\n  - KEK ring: ${redactUrl((error as Error).message)}`);
+    process.exit(2);
+  }
 };

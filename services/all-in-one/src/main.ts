@@ -2,17 +2,17 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { EventStore } from '@rotor/event-store';
 import { InProcessBus, inProcessServerOptions } from '@rotor/messaging';
-import { EVENT_STORE, configOrExit, jsonLogger } from '@rotor/runtime';
+import { EVENT_STORE, configOrExit, exitOnStartFailure, jsonLogger } from '@rotor/runtime';
 import { configureGateway } from '../../gateway/src/configure-gateway';
 import { AllInOneModule } from './all-in-one.module';
 import { ensureDevApiKey } from './dev-api-key';
-import { devKekRing } from './dev-kek-ring';
+import { devKekRingOrExit } from './dev-kek-ring';
 
 /** `npm start`: all of Rotor in one process on the embedded store. No NATS, no EventStoreDB. */
 async function main(): Promise<void> {
   const config = configOrExit({ EVENT_STORE: 'sqlite', ...process.env });
   const logger = jsonLogger('all-in-one', config.logLevel);
-  const kekRing = devKekRing(config, logger);
+  const kekRing = devKekRingOrExit(config, logger);
   const bus = new InProcessBus();
 
   const app = await NestFactory.create(AllInOneModule.forRoot({ config, kekRing, bus }), {
@@ -33,4 +33,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+void main().catch(exitOnStartFailure('all-in-one'));

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { API_KEYS_BUCKET, createApiKey, revokeApiKey } from '@rotor/access';
 import { BUCKETS } from '@rotor/contracts';
-import { DataKeyVault, parseKekRing } from '@rotor/crypto';
 import { START, type EventStore } from '@rotor/event-store';
 import {
   connectNats,
@@ -76,11 +75,8 @@ async function projectLive(
   buckets: KvBucketFactory,
   work: () => Promise<void>,
 ): Promise<ProjectorService> {
-  const projector = new ProjectorService(
-    store,
-    buckets,
-    new DataKeyVault(store, parseKekRing(ring)),
-  );
+  // No KEK ring: the projector shreds by deleting the data-key stream.
+  const projector = new ProjectorService(store, buckets);
   await projector.onApplicationBootstrap();
   await work();
   const { lastPosition } = await rebuild(store);

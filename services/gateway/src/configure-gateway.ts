@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { RotorConfig } from '@rotor/config';
 import { ROTOR_CONFIG } from '@rotor/runtime';
+import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { accessLogMiddleware } from './http/access-log.middleware';
 import { problemOnClientError } from './http/client-error';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
@@ -28,6 +29,8 @@ export function configureGateway(app: INestApplication): INestApplication {
   (app.getHttpServer() as Server).on('clientError', problemOnClientError);
   app.use(requestIdMiddleware);
   app.use(accessLogMiddleware(app.get(GatewayMetrics), new Logger('Http')));
+  // Before the body is read: an address that keeps failing authentication costs nothing.
+  app.use(app.get(AuthFailureLimiter).middleware());
   // Responses of the API may hold a secret (a new one, shown once): never cached.
   app.use(
     '/v1',

@@ -42,3 +42,24 @@ describe('rate limits per API key (e2e)', () => {
 
   itDocumentsEveryStatusItSaw(() => rotor);
 });
+
+describe('failed authentication per client address (e2e)', () => {
+  let rotor: RotorTestApp;
+  beforeAll(async () => {
+    rotor = await startRotorApp();
+  });
+  afterAll(() => rotor?.close());
+
+  it('answers 429 with Retry-After once an address has failed a burst, before reading the body', async () => {
+    for (let i = 0; i < 20; i += 1)
+      expect((await http(rotor).get(ENDPOINTS).set('Authorization', 'Bearer rk_nope')).status).toBe(
+        401,
+      );
+    const limited = await http(rotor)
+      .post(ENDPOINTS)
+      .set('content-type', 'application/json')
+      .send('{"not json');
+    expectProblem(limited, 429, 'rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -119,8 +119,9 @@ export async function startRotorApp(
 
   const moduleRef = await Test.createTestingModule({
     imports: [
+      // Every service in one module, as the all-in-one process hosts them.
       RuntimeModule.forRoot({
-        service: 'gateway',
+        service: 'all-in-one',
         config,
         kekRing,
         transport: { kind: 'in-process', bus, kv },

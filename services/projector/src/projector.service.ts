@@ -13,7 +13,7 @@ import {
   type ApiKeyView,
 } from '@rotor/access';
 import { BUCKETS, type ProjectionStatus } from '@rotor/contracts';
-import type { DataKeyVault } from '@rotor/crypto';
+import { dataKeyStreamName } from '@rotor/crypto';
 import { START, type EventStore, type RecordedEvent, type Subscription } from '@rotor/event-store';
 import {
   backoffDelay,
@@ -24,13 +24,7 @@ import {
   type LoopStatus,
 } from '@rotor/messaging';
 import type { EndpointView, KeyRingDraft } from '@rotor/projections';
-import {
-  DATA_KEY_VAULT,
-  EVENT_STORE,
-  KV_BUCKETS,
-  ServiceReadiness,
-  loopCheck,
-} from '@rotor/runtime';
+import { EVENT_STORE, KV_BUCKETS, ServiceReadiness, loopCheck } from '@rotor/runtime';
 import { endpointIdOf, project } from './projection';
 import {
   CHECKPOINT_EVERY,
@@ -75,7 +69,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
-    @Inject(DATA_KEY_VAULT) private readonly vault: DataKeyVault,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
     this.readiness?.register('projection', () => loopCheck('projection', this.status));
@@ -215,7 +208,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
         await this.keyRings.put(endpointId, update.keyRing);
         this.keyRingCache.set(endpointId, update.keyRing);
       }
-      if (update?.shred) await this.vault.shred(endpointId);
+      // Crypto-shredding, should the command service have died between the deletion and its
+      // own shred: deleting the data-key stream needs no KEK, so the projector holds none.
+      if (update?.shred) await this.store.deleteStream(dataKeyStreamName(endpointId));
     }
     if (event.stream.startsWith(API_KEY_STREAM_PREFIX)) await this.projectApiKey(event.stream);
     this.lastPosition = event.position;

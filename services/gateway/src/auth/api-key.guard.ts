@@ -1,9 +1,10 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Scope } from '@rotor/access';
 import { ProblemException } from '../http/problem';
 import type { GatewayRequest } from '../http/gateway-request';
 import { ApiKeyIndex } from './api-key-index';
+import { AuthFailureLimiter, clientAddress } from './auth-failure-limiter';
 import { REQUIRED_SCOPE } from './scopes';
 
 const REALM = 'realm="rotor"';
@@ -53,6 +54,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly keys: ApiKeyIndex,
     private readonly reflector: Reflector,
+    @Optional() private readonly failures?: AuthFailureLimiter,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -68,9 +70,15 @@ export class ApiKeyGuard implements CanActivate {
       .getRequest<GatewayRequest & { headers: Record<string, unknown> }>();
     const header = request.headers.authorization;
     const token = bearerToken(typeof header === 'string' ? header : undefined);
-    if (token === undefined) throw unauthenticated();
+    if (token === undefined) {
+      this.failures?.failed(clientAddress(request as { ip?: string }));
+      throw unauthenticated();
+    }
     const key = this.keys.lookup(token);
-    if (!key) throw invalidToken();
+    if (!key) {
+      this.failures?.failed(clientAddress(request as { ip?: string }));
+      throw invalidToken();
+    }
     if (!key.scopes.includes(scope)) throw insufficientScope(scope);
     request.caller = { apiKeyId: key.id, tenantId: key.tenantId, scopes: key.scopes };
     return true;

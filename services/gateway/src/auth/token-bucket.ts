@@ -47,6 +47,17 @@ export class TokenBuckets {
     };
   }
 
+  /** What `take` would answer, without taking. */
+  peek(key: string): TakeResult {
+    const bucket = this.refill(this.buckets.get(key), this.now());
+    return bucket.tokens >= 1
+      ? { allowed: true, remaining: Math.floor(bucket.tokens) }
+      : {
+          allowed: false,
+          retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)),
+        };
+  }
+
   get size(): number {
     return this.buckets.size;
   }

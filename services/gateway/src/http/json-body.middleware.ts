@@ -1,4 +1,5 @@
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { jsonShapeProblem, MAX_JSON_DEPTH } from './json-shape';
 import { ProblemException, invalidRequest } from './problem';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -72,6 +73,17 @@ export const jsonBodyMiddleware = (limitBytes: number): RequestHandler => {
         return next(
           invalidRequest([{ param: '', code: 'object', detail: 'the body must be a JSON object' }]),
         );
+      // Before any validator walks it (recursively): depth, nulls, prototype names.
+      const shape = jsonShapeProblem(req.body);
+      if (shape?.kind === 'too_deep')
+        return next(
+          new ProblemException({
+            status: 400,
+            code: 'invalid_json',
+            detail: `the body is nested deeper than ${MAX_JSON_DEPTH} levels`,
+          }),
+        );
+      if (shape?.kind === 'fields') return next(invalidRequest(shape.problems));
       next();
     });
   };
