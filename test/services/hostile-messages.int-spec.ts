@@ -13,7 +13,8 @@ import { RotorServices } from './rotor-services';
  * request. The services run in this process, so one that threw outside a handler would
  * fail the suite.
  */
-const CALLER = 'fuzz';
+// The operator's identity: the one internal caller that may send every command.
+const CALLER = 'cli';
 const SERVED = [
   ...Object.values(SUBJECTS.command),
   ...Object.values(SUBJECTS.signer),

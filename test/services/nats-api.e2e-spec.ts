@@ -8,7 +8,8 @@ import { RotorServices } from './rotor-services';
  * nothing of Rotor's code or of Nest: plain nats.js, subjects `<subject>.<caller>`, the
  * inbox prefix `_INBOX_<caller>`, bare JSON both ways. Every subject, each with its reply.
  */
-const CALLER = 'readme';
+// The operator's identity: the one internal caller that may send every command.
+const CALLER = 'cli';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

@@ -1,3 +1,4 @@
+import { OPERATOR_CALLER } from '@rotor/access';
 import { Module, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@rotor/config';
@@ -56,9 +57,10 @@ export class RotorServices {
       this.clientConnection = await connectNats({
         url: this.natsUrl,
         name: 'rotor-test-client',
-        caller: 'test',
+        // The operator's identity: it may send every command (acting-identity.ts).
+        caller: OPERATOR_CALLER,
       });
-      this.client = new NatsRpcClient(this.clientConnection, 'test');
+      this.client = new NatsRpcClient(this.clientConnection, OPERATOR_CALLER);
     }
     for (const service of services) await this.startOne(service, service);
   }

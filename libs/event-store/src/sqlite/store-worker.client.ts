@@ -25,6 +25,11 @@ export class StoreWorker {
 
   constructor(private readonly data: StoreWorkerData) {}
 
+  /** Opens the file now, as a store on this thread would at construction. */
+  open(): void {
+    this.worker ??= this.start();
+  }
+
   call(body: WorkerRequestBody): Promise<unknown> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;

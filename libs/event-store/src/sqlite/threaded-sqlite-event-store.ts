@@ -52,6 +52,7 @@ export class ThreadedSqliteEventStore implements EventStore {
       path,
       options,
     ));
+    this.worker.open();
     // Appends through this instance wake subscriptions of every store on the same file in
     // this process at once, the threaded and the synchronous kind alike.
     ({ notifier: this.notifier, release: this.releaseNotifier } = acquireNotifier(file));

@@ -6,6 +6,7 @@ import {
   Module,
   OnApplicationBootstrap,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import { BUCKETS, type ServiceHealth } from '@rotor/contracts';
 import type { EventStore } from '@rotor/event-store';
@@ -59,20 +60,22 @@ export class HealthReporter implements OnApplicationBootstrap, OnModuleDestroy {
     readonly readiness: ServiceReadiness,
     @Inject(HEALTH_OPTIONS) private readonly options: HealthOptions,
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    // Absent in the services that hold no store (RUNTIME_NEEDS): they report no store check.
+    @Optional() @Inject(EVENT_STORE) private readonly store: EventStore | undefined,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    if (this.options.store === 'writes')
+    const eventStore = this.store;
+    if (eventStore && this.options.store === 'writes')
       this.readiness.register('event_store', async () => {
         // A probe that takes the write lock and allocates pages, then rolls back.
-        if (this.store.checkWritable) await this.store.checkWritable();
-        else if (!(await this.store.ping()))
+        if (eventStore.checkWritable) await eventStore.checkWritable();
+        else if (!(await eventStore.ping()))
           return failed('event_store', 'the store does not answer');
         return passed('event_store');
       });
-    if (this.options.store === 'reads')
+    if (eventStore && this.options.store === 'reads')
       this.readiness.register('event_store', async () =>
-        (await this.store.ping())
+        (await eventStore.ping())
           ? passed('event_store')
           : failed('event_store', 'the store does not answer'),
       );
