@@ -23,9 +23,9 @@ import { checkStore, readFeed, type StoreReport } from './store-invariants';
  */
 const CLIENTS = 3;
 const KILLS = 2;
-const WARM_UP_OPERATIONS = 10;
+const WARM_UP_OPERATIONS = 30;
 /** Writes acknowledged after a restart before the next kill: the load really resumed. */
-const AFTER_RESTART_OPERATIONS = 10;
+const AFTER_RESTART_OPERATIONS = 30;
 const START_TIMEOUT_MS = 90_000;
 const RUN_TIMEOUT_MS = 240_000;
 
@@ -122,6 +122,7 @@ describe('fault tier: all-in-one mode', () => {
           at,
           downMs: readyAt - at,
           acknowledgedDuring,
+          probed: false,
           failures: [],
         });
       }

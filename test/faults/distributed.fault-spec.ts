@@ -168,6 +168,7 @@ describeWithNatsServer('fault tier: distributed mode', () => {
           at: injected.at,
           downMs: injected.readyAt - injected.at,
           acknowledgedDuring,
+          probed: true,
           ...probed,
         });
       }

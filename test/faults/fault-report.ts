@@ -19,6 +19,8 @@ export interface FaultRecord extends ProbeResult {
   readonly downMs: number;
   /** Writes acknowledged to the clients while the fault lasted. */
   readonly acknowledgedDuring: number;
+  /** Whether the pipeline probe ran after it (the distributed mode). */
+  readonly probed: boolean;
 }
 
 const ms = (value: number | undefined): string => (value === undefined ? 'never' : `${value}`);
@@ -34,7 +36,7 @@ export function formatSummary(
   replays: ReplayReport,
   operations: readonly Operation[],
 ): string {
-  const duplicatedAfter = duplicatesByFault(store, faults, operations);
+  const duplicatedAfter = duplicatesByFault(store, faults, operations, replays);
   const kills = faults.filter((fault) => fault.name.startsWith('kill')).length;
   const pauses = faults.length - kills;
   const recovery = faults
@@ -43,15 +45,18 @@ export function formatSummary(
   const summary =
     `FAULTS ${mode}: operations=${store.operations} acknowledged=${store.acknowledged} ` +
     `unanswered=${store.unanswered} kills=${kills} pauses=${pauses} lost=${store.lost.length} ` +
-    `duplicated=${store.duplicated.length} executed-unacknowledged=${store.executedUnacknowledged} ` +
-    `replay-mismatches=${replays.mismatches.length}/${replays.checked} events=${store.events} ` +
+    `duplicated=${store.duplicated.length} (${duplicatedAfter.get(REPLAY_CHECK) ?? 0} by the replay check) ` +
+    `executed-unacknowledged=${store.executedUnacknowledged} ` +
+    `refused=${refusals(operations) || 'none'} replay-mismatches=${replays.mismatches.length}/${replays.checked} events=${store.events} ` +
     `recovery-ms: ${recovery || 'none'}`;
   const lines = faults.map(
     (fault) =>
       `  ${fault.name}: down ${fault.downMs} ms, ${fault.acknowledgedDuring} writes acknowledged meanwhile, ` +
-      `${duplicatedAfter.get(fault.name) ?? 0} keys executed twice after it; ` +
-      `probe rotate ${ms(fault.rotateMs)} ms, signer fresh ${ms(fault.signerFreshMs)} ms, ` +
-      `expiry lag ${ms(fault.expiryLagMs)} ms, finished endpoints fresh ${ms(fault.samplesFreshMs)} ms` +
+      `${duplicatedAfter.get(fault.name) ?? 0} keys executed twice after it` +
+      (fault.probed
+        ? `; probe rotate ${ms(fault.rotateMs)} ms, signer fresh ${ms(fault.signerFreshMs)} ms, ` +
+          `expiry lag ${ms(fault.expiryLagMs)} ms, finished endpoints fresh ${ms(fault.samplesFreshMs)} ms`
+        : '') +
       (fault.failures.length ? `; FAILED: ${fault.failures.join('; ')}` : ''),
   );
   const before = duplicatedAfter.get('') ?? 0;
@@ -62,15 +67,37 @@ export function formatSummary(
   ].join('\n');
 }
 
-/** Each duplicated key, charged to the last fault injected before its final answer. */
+const REPLAY_CHECK = 'the replay check';
+
+/** Final answers other than 2xx, by status and code: `409:endpoint_not_found x2`. */
+function refusals(operations: readonly Operation[]): string {
+  const counts = new Map<string, number>();
+  for (const op of operations)
+    if (op.final && op.final.status >= 300) {
+      const what = `${op.final.status}:${String(op.final.body?.code ?? '?')}`;
+      counts.set(what, (counts.get(what) ?? 0) + 1);
+    }
+  return [...counts].map(([what, count]) => `${what}x${count}`).join(',');
+}
+
+/**
+ * Each duplicated key, charged to the replay check when its resend executed again, else to
+ * the last fault injected before its final answer.
+ */
 function duplicatesByFault(
   store: StoreReport,
   faults: readonly FaultRecord[],
   operations: readonly Operation[],
+  replays: ReplayReport,
 ): Map<string, number> {
   const byKey = new Map(operations.map((op) => [op.idempotencyKey, op]));
   const counts = new Map<string, number>();
+  const reexecuted = new Set(replays.reexecuted);
   for (const { idempotencyKey } of store.duplicated) {
+    if (reexecuted.has(idempotencyKey)) {
+      counts.set(REPLAY_CHECK, (counts.get(REPLAY_CHECK) ?? 0) + 1);
+      continue;
+    }
     const op = byKey.get(idempotencyKey);
     const end = op?.final?.at ?? op?.attempts.at(-1)?.at ?? 0;
     const fault = faults.filter((f) => f.at <= end).at(-1)?.name ?? '';

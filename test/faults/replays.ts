@@ -8,6 +8,8 @@ import type { Operation, RestClient } from './rest-load';
 export interface ReplayReport {
   readonly checked: number;
   readonly mismatches: string[];
+  /** Keys whose resend was answered by a new execution (another key or endpoint id). */
+  readonly reexecuted: string[];
 }
 
 /** Acknowledged operations replayed, spread over the whole run. */
@@ -21,6 +23,7 @@ export async function checkReplays(
   const step = Math.max(1, Math.floor(acknowledged.length / SAMPLE));
   const sample = acknowledged.filter((_, index) => index % step === 0).slice(0, SAMPLE);
   const mismatches: string[] = [];
+  const reexecuted: string[] = [];
   for (const op of sample) {
     const reply = await client.send('POST', op.path, op.body, op.idempotencyKey);
     const first = op.final!;
@@ -31,8 +34,14 @@ export async function checkReplays(
       reply.body?.id !== first.body?.id ? 'another endpoint id' : '',
       reply.replayed ? '' : 'no Idempotency-Replayed',
     ].filter(Boolean);
+    if (
+      typeof reply.outcome === 'number' &&
+      reply.outcome < 300 &&
+      (reply.body?.key_id !== first.body?.key_id || reply.body?.id !== first.body?.id)
+    )
+      reexecuted.push(op.idempotencyKey);
     if (differences.length > 0)
       mismatches.push(`${op.kind} ${op.idempotencyKey}: ${differences.join(', ')}`);
   }
-  return { checked: sample.length, mismatches };
+  return { checked: sample.length, mismatches, reexecuted };
 }

@@ -119,7 +119,9 @@ export class RestClient {
 export const isFinal = (reply: Reply): boolean => {
   if (typeof reply.outcome !== 'number') return false;
   if (reply.outcome >= 500 || reply.outcome === 429) return false;
-  return !(reply.outcome === 409 && reply.body?.code === 'idempotency_request_in_flight');
+  // "The first request with this key is still running" (idempotency_request_in_flight today):
+  // not an answer to this request. Other 409s (a conflict of the domain) are final.
+  return !(reply.outcome === 409 && /in_flight/.test(String(reply.body?.code)));
 };
 
 export interface LoadOptions {
