@@ -145,6 +145,7 @@ export class RestLoad {
   readonly operations: Operation[] = [];
   readonly finished: FinishedEndpoint[] = [];
   private stopping = false;
+  private aborted = false;
   private loops: Promise<void>[] = [];
   private inFlightCount = 0;
   private healthy?: Promise<void>;
@@ -167,6 +168,12 @@ export class RestLoad {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.loops);
+  }
+
+  /** For a clean-up after a failure: no more attempts, whatever is unfinished. */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    await this.stop();
   }
 
   /** Sends an operation with its key until a final answer or a bound; records it all. */
@@ -194,6 +201,7 @@ export class RestLoad {
     try {
       while (operation.attempts.length < this.options.maxAttempts && Date.now() < deadline) {
         if (operation.attempts.length > IMMEDIATE_RETRIES) await this.pace();
+        if (this.aborted) break;
         const reply = await this.options.client.send('POST', path, body, idempotencyKey);
         operation.attempts.push({ outcome: reply.outcome, at: Date.now() });
         if (isFinal(reply)) {
@@ -217,6 +225,7 @@ export class RestLoad {
   /** Before a late retry: the fault is over, and the gateway answers /health. */
   private async pace(): Promise<void> {
     await this.options.settled();
+    if (this.aborted) return;
     // One health poll shared by every waiting client, paced: it must not load the system.
     this.healthy ??= waitFor(
       async () => (await fetch(`${this.options.client.baseUrl}/health`).catch(() => undefined))?.ok,
