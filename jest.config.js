@@ -1,5 +1,6 @@
-// Three tiers, three suffixes (STYLE.md): *.spec.ts pure and fast, *.int-spec.ts against a real
-// NATS server and a real store, *.e2e-spec.ts black-box over HTTP or NATS.
+// Four tiers, four suffixes (STYLE.md): *.spec.ts pure and fast, *.int-spec.ts against a real
+// NATS server and a real store, *.e2e-spec.ts black-box over HTTP or NATS, *.fault-spec.ts the
+// fault tier (processes killed, paused and restarted under load; test/faults/).
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -21,5 +22,7 @@ module.exports = {
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,proto,test}/**/*.spec.ts'] },
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{libs,services,test}/**/*.int-spec.ts'], testTimeout: 60000 },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/{libs,services,test}/**/*.e2e-spec.ts'], testTimeout: 120000 },
+    // About 5 minutes in all on 2 cores; each file bounds its own run.
+    { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'], testTimeout: 300000 },
   ],
 };

@@ -1,6 +1,7 @@
 // Prints one closing line that CI (and a human) can read without knowing jest:
 // "tests: N passed, N failed, N skipped", after listing the suites that skipped themselves
-// (for instance the EventStoreDB contract run without ESDB_CONNECTION_STRING). Jest clears
+// (for instance the EventStoreDB contract run without ESDB_CONNECTION_STRING) and the fault
+// tier's summary lines (test/faults: "FAULTS <mode>: operations=..."). Jest clears
 // each file's console output before onRunComplete, so the notes are collected per file.
 class SummaryReporter {
   constructor() {
@@ -11,6 +12,7 @@ class SummaryReporter {
     for (const entry of result.console || []) {
       const message = String(entry.message);
       if (message.startsWith('SKIPPED:')) this.skippedNotes.add(message);
+      if (message.startsWith('FAULTS ')) this.skippedNotes.add(message.split('\n')[0]);
     }
   }
 

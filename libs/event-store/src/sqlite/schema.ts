@@ -33,6 +33,17 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** For a read-only connection: the file must already have a schema this build knows. */
+export function checkSchemaVersion(db: Database.Database): void {
+  const { version } = db
+    .prepare('SELECT COALESCE(MAX(version), 0) AS version FROM schema_version')
+    .get() as { version: number };
+  if (version < 1 || version > SCHEMA_VERSION)
+    throw new Error(
+      `the event store file has schema v${version}; this build reads v1 to v${SCHEMA_VERSION}`,
+    );
+}
+
 export function prepareDatabase(db: Database.Database): void {
   // WAL: readers never block the writer, and several processes can share the file.
   db.pragma('journal_mode = WAL');

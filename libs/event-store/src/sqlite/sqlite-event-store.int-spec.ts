@@ -213,3 +213,34 @@ function marker(n: number) {
     },
   };
 }
+
+describe('sqlite: read-only', () => {
+  const meta = { actor: 'test', requestId: 'r1', occurredAt: '2026-01-01T00:00:00Z' };
+  const event = {
+    type: 'Noted',
+    version: 1,
+    data: {},
+    metadata: { ...meta, prevHash: '', hash: '' },
+  };
+
+  it('reads what a writer appended and refuses to write, on a file another process keeps open', async () => {
+    const file = join(directory, 'read-only.sqlite');
+    const writer = new SqliteEventStore(file);
+    const reader = new SqliteEventStore(file, { readOnly: true });
+    try {
+      await writer.append('note-1', [event, event], 'no_stream');
+      expect((await reader.read('note-1')).map((e) => e.revision)).toEqual([0, 1]);
+      await expect(reader.append('note-1', [event], 1)).rejects.toThrow(/readonly/i);
+      expect(await writer.read('note-1')).toHaveLength(2);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
+  it('refuses a file that does not exist instead of creating it', () => {
+    expect(
+      () => new SqliteEventStore(join(directory, 'absent.sqlite'), { readOnly: true }),
+    ).toThrow();
+  });
+});

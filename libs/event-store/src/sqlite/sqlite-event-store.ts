@@ -21,7 +21,7 @@ import {
 import { assertAppendable, assertFilter, toJsonText } from '../store-input';
 import { acquireNotifier, type AppendNotifier } from './append-notifier';
 import { PollingSubscription, type FeedPage } from './polling-subscription';
-import { prepareDatabase } from './schema';
+import { checkSchemaVersion, prepareDatabase } from './schema';
 
 export interface SqliteEventStoreOptions {
   /** How often a live subscription looks for events appended by other processes. */
@@ -30,6 +30,12 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Events per page when reading the global feed: bounds memory on any store size. */
   readonly pageSize?: number;
+  /**
+   * Opens an existing file for reading only (auditors, the fault tests' checks): no
+   * migration, and every write is refused by SQLite itself, so a checker can never change
+   * the store it checks.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** One append of a group (`appendGroup`). */
@@ -89,9 +95,14 @@ export class SqliteEventStore implements EventStore {
     const file = inMemory ? undefined : resolve(path);
     if (file) mkdirSync(dirname(file), { recursive: true });
 
-    this.db = new Database(file ?? ':memory:', { timeout: options.busyTimeoutMs ?? 5000 });
+    const readOnly = options.readOnly === true && file !== undefined;
+    this.db = new Database(file ?? ':memory:', {
+      timeout: options.busyTimeoutMs ?? 5000,
+      ...(readOnly ? { readonly: true, fileMustExist: true } : {}),
+    });
     try {
-      prepareDatabase(this.db);
+      if (readOnly) checkSchemaVersion(this.db);
+      else prepareDatabase(this.db);
     } catch (error) {
       this.db.close();
       throw toStoreError(error);
