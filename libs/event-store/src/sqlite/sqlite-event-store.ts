@@ -378,11 +378,19 @@ class WriteProbeDone extends Error {}
 const STORE_FAULTS = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|PROTOCOL)/;
 
 function toStoreError(error: unknown): unknown {
-  if (error instanceof Database.SqliteError && STORE_FAULTS.test(error.code)) {
-    const what = /^SQLITE_(BUSY|LOCKED)/.test(error.code) ? 'busy' : 'not writable';
-    return new EventStoreUnavailableError(`the event store is ${what}: ${error.message}`, {
-      cause: error,
-    });
+  // By name and code, not `instanceof`: the native addon is loaded once per process and keeps
+  // the SqliteError class of the first module registry (jest makes one, with its own Error,
+  // per test file).
+  const code = (error as { code?: unknown } | null)?.code;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'SqliteError' && typeof code === 'string' && STORE_FAULTS.test(code)) {
+    const what = /^SQLITE_(BUSY|LOCKED)/.test(code) ? 'busy' : 'not writable';
+    return new EventStoreUnavailableError(
+      `the event store is ${what}: ${(error as { message?: unknown }).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return error;
 }
