@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { RotorConfig } from '@rotor/config';
 import { ROTOR_CONFIG } from '@rotor/runtime';
+import { ApiKeyIndex } from './auth/api-key-index';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { accessLogMiddleware } from './http/access-log.middleware';
 import { problemOnClientError } from './http/client-error';
@@ -30,7 +31,8 @@ export function configureGateway(app: INestApplication): INestApplication {
   app.use(requestIdMiddleware);
   app.use(accessLogMiddleware(app.get(GatewayMetrics), new Logger('Http')));
   // Before the body is read: an address that keeps failing authentication costs nothing.
-  app.use(app.get(AuthFailureLimiter).middleware());
+  const keys = app.get(ApiKeyIndex);
+  app.use(app.get(AuthFailureLimiter).middleware((bearer) => keys.lookup(bearer) !== undefined));
   // Responses of the API may hold a secret (a new one, shown once): never cached.
   app.use(
     '/v1',

@@ -30,8 +30,16 @@ export class AuthFailureLimiter {
   }
 
   /** The first middleware of the gateway. */
-  middleware(): RequestHandler {
+  /**
+   * `isValidKey`: a request that carries a valid API key is never held back by failures from
+   * its address (another client behind the same address must not lock it out).
+   */
+  middleware(isValidKey: (bearer: string) => boolean = () => false): RequestHandler {
     return (req: Request, _res: Response, next: NextFunction) => {
+      const header = req.headers.authorization;
+      const bearer =
+        typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (bearer !== '' && isValidKey(bearer)) return next();
       const seconds = this.retryAfter(clientAddress(req));
       if (seconds === undefined) return next();
       next(
