@@ -395,7 +395,8 @@ function toStoreError(error: unknown): unknown {
   return error;
 }
 
-function parsePosition(position: GlobalPosition): number {
+/** A position of the embedded store's feed as its number (START is 0); the one parser of it. */
+export function parsePosition(position: GlobalPosition): number {
   if (position === START) return 0;
   if (!/^\d{1,15}$/.test(position))
     throw new RangeError(`not a position of the embedded event store: ${position}`);

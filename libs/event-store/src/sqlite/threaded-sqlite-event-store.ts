@@ -16,7 +16,7 @@ import {
 import { assertAppendable, assertFilter, toJsonText } from '../store-input';
 import { acquireNotifier, type AppendNotifier } from './append-notifier';
 import { PollingSubscription, type FeedPage } from './polling-subscription';
-import type { SqliteEventStoreOptions } from './sqlite-event-store';
+import { parsePosition, type SqliteEventStoreOptions } from './sqlite-event-store';
 import { acquireStoreWorker, type StoreWorker } from './store-worker.client';
 import type { WorkerRequestBody } from './store-worker.protocol';
 
@@ -101,15 +101,14 @@ export class ThreadedSqliteEventStore implements EventStore {
   subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription {
     assertFilter(options.filter);
     if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
-    if (!/^(start|\d{1,15})$/.test(from))
-      throw new RangeError(`not a position of the embedded event store: ${from}`);
+    const after = parsePosition(from);
     const subscription = new PollingSubscription(
       {
         scan: (after, filter) => this.page(String(after), filter),
         notifier: this.notifier,
         pollIntervalMs: this.pollIntervalMs,
       },
-      from === 'start' ? 0 : Number(from),
+      after,
       options,
     );
     this.subscriptions.add(subscription);
