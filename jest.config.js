@@ -18,6 +18,11 @@ module.exports = {
   // Hooks start servers and services: the default 5 s is too tight for them on 2 cores.
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/libs/testing/src/summary-reporter.js'],
+  // A leaked child process fails the run by name instead of keeping jest alive.
+  globalTeardown: '<rootDir>/libs/testing/src/leaked-processes.teardown.js',
+  // In CI a handle left open (a socket, a timer) must not hold the run until CI's time limit:
+  // the results are already printed when jest would wait for it.
+  forceExit: process.env.CI === 'true',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,proto,test}/**/*.spec.ts'] },
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{libs,services,test}/**/*.int-spec.ts'], testTimeout: 60000 },

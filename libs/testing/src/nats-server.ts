@@ -20,7 +20,7 @@ export interface NatsForTests {
 export interface RestartableNats extends NatsForTests {
   /** SIGKILL, as a crash: no flush, no goodbye to clients. */
   kill(): Promise<void>;
-  /** Starts it again on the same port with the same JetStream store. */
+  /** Starts it again on the same port with the same JetStream store (a no-op while it runs). */
   restart(): Promise<void>;
 }
 
@@ -113,9 +113,14 @@ export async function startNatsServer(
     '-sd',
     storeDir,
   ];
-  let child: ChildProcess;
+  let child: ChildProcess | undefined;
   let exited: Promise<unknown>;
+  const running = (): boolean =>
+    child !== undefined && child.exitCode === null && child.signalCode === null;
   const launch = async (): Promise<void> => {
+    // Restarting a server that still runs would start a second one on the same port: that
+    // one fails to bind, becomes `child`, and the first outlives stop() (and the test run).
+    if (running()) return;
     child = spawn(binary, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       ...(options.env ? { env: options.env } : {}),
@@ -125,13 +130,13 @@ export async function startNatsServer(
       'data',
       (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)),
     );
-    const running = child;
-    exited = new Promise((resolve) => running.once('exit', resolve));
-    await waitUntilAccepting(port, running, () => output);
+    const launched = child;
+    exited = new Promise((resolve) => launched.once('exit', resolve));
+    await waitUntilAccepting(port, launched, () => output);
   };
   const signal = async (name: NodeJS.Signals): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill(name);
+    if (running()) {
+      child!.kill(name);
       await exited;
     }
   };
