@@ -1,6 +1,15 @@
-import { JSONCodec, nanos, type KV, type NatsConnection } from 'nats';
+import { Events, JSONCodec, nanos, type KV, type NatsConnection, type Status } from 'nats';
 import type { KvBucket, KvBucketFactory, KvEntry, KvWatch } from '../key-value.port';
 import { assertValidBucketName, assertValidKey, assertValidTtl } from '../kv-names';
+
+/**
+ * How long a KV read or write waits for JetStream's answer (nats.js: 5 s). A write in flight
+ * when nats-server dies is never answered: the projector would wait this long before it
+ * resumes, so the bound is what a restarted server costs the signer's freshness. A loopback
+ * or LAN JetStream answers in milliseconds; a write that timed out but landed is harmless
+ * (views carry their revision).
+ */
+export const KV_OPERATION_TIMEOUT_MS = 2_000;
 
 /**
  * KV buckets on JetStream (`js.views.kv`), one value per key (`history: 1`), values as JSON.
@@ -14,10 +23,10 @@ export class JetStreamKvFactory implements KvBucketFactory {
     assertValidTtl(options.ttlSeconds);
     const ttlMs = options.ttlSeconds === undefined ? undefined : options.ttlSeconds * 1000;
     const kv = await this.connection
-      .jetstream()
+      .jetstream({ timeout: KV_OPERATION_TIMEOUT_MS })
       .views.kv(name, { history: 1, ...(ttlMs === undefined ? {} : { ttl: ttlMs }) });
     if (ttlMs !== undefined) await this.applyTtl(kv, ttlMs);
-    return new JetStreamKvBucket<T>(kv);
+    return new JetStreamKvBucket<T>(kv, this.connection);
   }
 
   /**
@@ -40,7 +49,10 @@ export class JetStreamKvFactory implements KvBucketFactory {
 class JetStreamKvBucket<T> implements KvBucket<T> {
   private readonly codec = JSONCodec<T>();
 
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly connection: NatsConnection,
+  ) {}
 
   async get(key: string): Promise<T | undefined> {
     assertValidKey(key);
@@ -82,6 +94,10 @@ class JetStreamKvBucket<T> implements KvBucket<T> {
    * being created it fires before `watch()` returns, ahead of entries still queued. Then the
    * initial set is exactly the entries received so far. An entry with nothing pending after
    * it (`delta === 0`) also ends it, which covers an ordered-consumer reset.
+   *
+   * A reconnect ends the watch: when the server restarted, its ephemeral consumer is gone and
+   * nats.js would only notice after two missed idle heartbeats (about 10 s); the caller (a
+   * `ResilientWatch`) watches again at once and gets the current state.
    */
   async watch(onEntry: (entry: KvEntry<T>) => void, onInitialDone?: () => void): Promise<KvWatch> {
     let initialDone = false;
@@ -122,7 +138,16 @@ class JetStreamKvBucket<T> implements KvBucket<T> {
         throw error;
       }
     };
-    const stopped = run();
+    // Typed as a bare AsyncIterable, it is nats.js's QueuedIterator: stop() unregisters it.
+    const statuses = this.connection.status() as AsyncIterable<Status> & { stop?: () => void };
+    void (async () => {
+      for await (const status of statuses)
+        if (status.type === Events.Reconnect) {
+          iterator.stop();
+          break;
+        }
+    })();
+    const stopped = run().finally(() => statuses.stop?.());
     return {
       stopped,
       stop: async () => {

@@ -10,7 +10,8 @@ export type { NatsConnection } from 'nats';
 export const NATS_RECONNECT_OPTIONS = {
   reconnect: true,
   maxReconnectAttempts: -1,
-  reconnectTimeWait: 1_000,
+  // Between two attempts on the same server: a restarted server is found within half a second.
+  reconnectTimeWait: 500,
   waitOnFirstConnect: false,
 } as const satisfies Partial<ConnectionOptions>;
 

@@ -10,7 +10,11 @@ export interface BackoffPolicy {
 }
 
 /** A few seconds at most: an outage of any length costs at most this much after it ends. */
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 3_000 };
+/**
+ * A loop that waits for NATS or the store retries at least once a second: a retry is one
+ * cheap attempt, and the promise is a signer on the newest keys within 5 s of recovery.
+ */
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 1_000 };
 
 /** The delay before retry number `attempt` (0 for the first retry after a failure). */
 export const backoffDelay = (
