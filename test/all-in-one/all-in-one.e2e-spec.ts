@@ -55,8 +55,12 @@ class AllInOne {
   }
 
   async stop(): Promise<void> {
-    if (!this.child?.pid) return;
-    process.kill(-this.child.pid, 'SIGTERM');
+    if (!this.child?.pid || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-this.child.pid, 'SIGTERM');
+    } catch {
+      return; // its process group is gone already
+    }
     await this.exited;
   }
 
