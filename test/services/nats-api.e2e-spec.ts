@@ -62,6 +62,18 @@ describeWithNats('the NATS API, from a plain nats.js client', (natsUrl) => {
       expireCurrentIn: 3600,
     });
     expect(rotated).toMatchObject({ endpointId, previousKeyId: registered.keyId });
+    // The same mistake gets the same code as over REST (gateway.e2e-spec).
+    const tooLong = await call('rotor.command.rotate-secret', {
+      meta: meta(),
+      tenantId: 'acme',
+      endpointId,
+      expireCurrentIn: 86_401,
+    });
+    expect(tooLong.error).toMatchObject({
+      code: 'invalid_grace_period',
+      status: 422,
+      param: 'expireCurrentIn',
+    });
 
     const sign = {
       endpointId,

@@ -400,7 +400,8 @@ describe('gateway: the REST facade over every service (e2e)', () => {
           .set('Authorization', acme.auth)
           .send({ expire_current_in: 86_401 }),
         422,
-        'invalid_request',
+        // The domain's code, as over NATS: one rule, one answer.
+        'invalid_grace_period',
       );
       expect(tooLong.param).toBe('expire_current_in');
       const unknownField = expectProblem(

@@ -11,6 +11,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS } from '@rotor/domain';
 import { MaxUtf8Bytes } from '../http/validation';
 
 /**
@@ -50,16 +51,16 @@ export class EmptyBody {}
 export class RotateSecretBody {
   @ApiPropertyOptional({
     description:
-      'Seconds the current secret keeps signing after the rotation (0 ends it now). Default 3600.',
+      'Seconds the current secret keeps signing after the rotation (0 ends it now). Out of range: 422 invalid_grace_period.',
     minimum: 0,
-    maximum: 86400,
-    default: 3600,
+    maximum: MAX_GRACE_PERIOD_SECONDS,
+    default: DEFAULT_GRACE_PERIOD_SECONDS,
     type: 'integer',
   })
   @IsOptional()
+  // The range is the domain's rule (422 invalid_grace_period), answered the same over REST
+  // and NATS; only the type is checked here.
   @IsInt()
-  @Min(0)
-  @Max(86400)
   expire_current_in?: number;
 
   @ApiPropertyOptional({
