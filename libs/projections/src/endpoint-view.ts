@@ -1,4 +1,4 @@
-import type { EndpointEvent } from '@rotor/domain';
+import { assertNever, type EndpointEvent } from '@rotor/domain';
 import type { EndpointView, KeyView } from './views';
 
 /** Where an event sits in its stream: the projection's idempotency guard. */
@@ -74,6 +74,9 @@ export const applyToEndpointView = (
       );
       return { ...view, status: 'deleted', keys, updatedAt: at.occurredAt, version: at.revision };
     }
+    default:
+      // A new event type is a compile error here, not a view that silently turns undefined.
+      return assertNever(event);
   }
 };
 

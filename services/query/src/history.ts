@@ -1,8 +1,8 @@
-import { upcast, type EndpointEvent, type SealedKey } from '@rotor/domain';
+import { assertNever, upcast, type EndpointEvent, type SealedKey } from '@rotor/domain';
 import type { RecordedEvent } from '@rotor/event-store';
 
 export interface HistoryEntry {
-  type: string;
+  type: EndpointEvent['type'];
   version: number;
   occurredAt: string;
   actor: string;
@@ -44,7 +44,11 @@ const redactedData = (event: EndpointEvent): Record<string, unknown> => {
     case 'EndpointRegistered':
     case 'SecretRotated':
       return { ...event.data, key: publicKey(event.data.key) };
-    default:
+    case 'PreviousSecretExpired':
+    case 'EndpointDeleted':
       return { ...event.data };
+    default:
+      // A new event type must say here what an auditor may see of it, or it does not compile.
+      return assertNever(event);
   }
 };
