@@ -3,16 +3,17 @@
  * for time). Polls `probe` until it returns a truthy value, or fails with `description`
  * after `timeoutMs`.
  *
- * By default the next poll runs on the next turn of the event loop. `pollIntervalMs` spaces
- * the polls out instead, for probes that cost the system under test something (an HTTP
- * round trip, a store query) or are synchronous: polled back to back they would take a
- * core from the processes being waited for.
+ * Polls every `pollIntervalMs` (10 ms by default): polled back to back, even a cheap probe
+ * would spin a core that the processes being waited for need (there are two here). Probes
+ * that cost the system under test something (an HTTP round trip, a store query) pass more.
  */
+export const DEFAULT_POLL_INTERVAL_MS = 10;
+
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
   description: string,
   timeoutMs = 10_000,
-  pollIntervalMs = 0,
+  pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -28,8 +29,6 @@ export async function waitFor<T>(
         `timed out after ${timeoutMs} ms waiting for ${description}` +
           (lastError ? `: ${String(lastError)}` : ''),
       );
-    await new Promise<void>((resolve) =>
-      pollIntervalMs > 0 ? setTimeout(resolve, pollIntervalMs) : setImmediate(resolve),
-    );
+    await new Promise<void>((resolve) => setTimeout(resolve, pollIntervalMs));
   }
 }
