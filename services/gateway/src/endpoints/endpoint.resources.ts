@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ENDPOINT_ID_PATTERN } from '@rotor/domain';
 
 /**
  * The response shapes of DESIGN §5, for the OpenAPI document (the mapper builds them).
@@ -31,7 +32,10 @@ export class KeyResource {
 }
 
 export class EndpointResource {
-  @ApiProperty({ example: 'we_550e8400e29b41d4a716446655440000', pattern: '^we_[0-9a-f]{32}$' })
+  @ApiProperty({
+    example: 'we_550e8400e29b41d4a716446655440000',
+    pattern: ENDPOINT_ID_PATTERN.source,
+  })
   id!: string;
   @ApiProperty({ type: 'string', nullable: true, format: 'uri' })
   url!: string | null;

@@ -1,3 +1,4 @@
+import { ENDPOINT_ID_PATTERN } from '@rotor/domain';
 import {
   Body,
   Controller,
@@ -44,7 +45,7 @@ import { EndpointsService } from './endpoints.service';
 const ID = ApiParam({
   name: 'id',
   description: 'Endpoint id: we_ + 32 lowercase hex.',
-  schema: { type: 'string', pattern: '^we_[0-9a-f]{32}$' },
+  schema: { type: 'string', pattern: ENDPOINT_ID_PATTERN.source },
 });
 
 /** DESIGN §5, one handler per route; each delegates to `EndpointsService`. */
