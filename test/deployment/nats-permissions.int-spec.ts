@@ -1,7 +1,13 @@
 import { connect, StringCodec, type NatsConnection } from 'nats';
 import { API_KEYS_BUCKET } from '@rotor/access';
-import { BUCKETS, queueGroupOf, SUBJECTS } from '@rotor/contracts';
-import { JetStreamKvFactory, type KvBucket } from '@rotor/messaging';
+import {
+  BUCKETS,
+  INTEGRATION_EVENTS,
+  integrationEventSubject,
+  queueGroupOf,
+  SUBJECTS,
+} from '@rotor/contracts';
+import { JetStreamEventLog, JetStreamKvFactory, type KvBucket } from '@rotor/messaging';
 import { waitFor } from '@rotor/testing';
 import { PROJECTOR_STATE_BUCKET } from '../../services/projector/src/projector.constants';
 import {
@@ -90,6 +96,21 @@ describeWithNatsServer('deploy/nats/nats.conf on nats-server: one user per servi
       await written[name].delete('gone');
       expect(await written[name].get('we_1')).toEqual({ n: 1 });
     }
+
+    // The projector owns the integration events' stream: creates it, appends, reads its tail.
+    const events = new JetStreamEventLog(
+      projector.connection,
+      INTEGRATION_EVENTS.stream,
+      INTEGRATION_EVENTS.subjectPrefix,
+    );
+    expect(await events.lastPosition()).toBeUndefined();
+    await events.append({
+      subject: integrationEventSubject('acme', 'secret.rotated'),
+      id: 'webhookEndpoint-we_1@1',
+      position: '7',
+      body: { type: 'secret.rotated' },
+    });
+    expect(await events.lastPosition()).toBe('7');
 
     // The readers watch theirs and see the projector's writes, then a later one.
     const watchers = [
@@ -228,6 +249,21 @@ describeWithNatsServer('deploy/nats/nats.conf on nats-server: one user per servi
     const query = await clientOf('query');
     const endpoints = await query.kv.bucket<{ n: number }>(BUCKETS.endpoints);
     await expect(endpoints.put('we_2', { n: 1 })).rejects.toThrow(/Permissions Violation/i);
+  });
+
+  it('refuses every user but the projector an integration event or the creation of its stream', async () => {
+    for (const service of ROTOR_SERVICES.filter((candidate) => candidate !== 'projector')) {
+      const client = await clientOf(service);
+      for (const subject of [
+        integrationEventSubject('acme', 'secret.rotated'),
+        `$JS.API.STREAM.CREATE.${INTEGRATION_EVENTS.stream}`,
+      ])
+        expect([service, subject, await refusedRequest(client, subject)]).toEqual([
+          service,
+          subject,
+          expect.stringMatching(/Permissions Violation/i),
+        ]);
+    }
   });
 
   it('refuses every user a command it does not send, and any request under another caller suffix', async () => {

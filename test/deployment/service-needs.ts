@@ -1,5 +1,5 @@
 import { API_KEYS_BUCKET } from '@rotor/access';
-import { BUCKETS, SUBJECTS } from '@rotor/contracts';
+import { BUCKETS, INTEGRATION_EVENTS, SUBJECTS, integrationEventSubject } from '@rotor/contracts';
 import { PROJECTOR_STATE_BUCKET } from '../../services/projector/src/projector.constants';
 
 /**
@@ -31,6 +31,11 @@ export interface ServiceNeeds {
   /** Subjects it sends requests to, as `<subject>.<its user name>`. */
   readonly calls: readonly string[];
   readonly buckets: Readonly<Record<string, BucketAccess>>;
+  /**
+   * Plain JetStream streams it owns: creates, appends to (under the stream's subjects) and
+   * reads its last message. The integration events' stream is the projector's.
+   */
+  readonly ownsStreams?: readonly (typeof INTEGRATION_EVENTS)[];
 }
 
 const { expirePreviousSecret, ...commandsOfTheApi } = SUBJECTS.command;
@@ -51,6 +56,7 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
       [API_KEYS_BUCKET]: 'own',
       [BUCKETS.health]: 'own',
     },
+    ownsStreams: [INTEGRATION_EVENTS],
   },
   expiry: {
     serves: [],
@@ -134,6 +140,30 @@ export const bucketOperations = (
   return [...write, publish(`$JS.API.STREAM.CREATE.${stream}`, 'create the bucket (its owner)')];
 };
 
+/** Every subject the owner of a plain stream touches: create, append, read its tail. */
+export const streamOperations = (
+  service: RotorService,
+  stream: typeof INTEGRATION_EVENTS,
+): NatsOperation[] => {
+  const publish = (subject: string, why: string): NatsOperation => ({
+    kind: 'publish',
+    subject,
+    why: `${why} (stream ${stream.stream})`,
+  });
+  return [
+    publish('$JS.API.INFO', 'check JetStream'),
+    publish(`$JS.API.STREAM.INFO.${stream.stream}`, 'find the stream and its last sequence'),
+    publish(`$JS.API.STREAM.CREATE.${stream.stream}`, 'create the stream (its owner)'),
+    publish(`$JS.API.STREAM.MSG.GET.${stream.stream}`, 'read its last message'),
+    publish(integrationEventSubject('acme', 'secret.rotated'), 'append an event'),
+    {
+      kind: 'subscribe',
+      subject: inboxOf(service),
+      why: `API replies and acks (${stream.stream})`,
+    },
+  ];
+};
+
 export const natsOperationsOf = (service: RotorService): NatsOperation[] => {
   const needs = SERVICE_NEEDS[service];
   return [
@@ -149,6 +179,7 @@ export const natsOperationsOf = (service: RotorService): NatsOperation[] => {
     ...Object.entries(needs.buckets).flatMap(([bucket, access]) =>
       bucketOperations(service, bucket, access),
     ),
+    ...(needs.ownsStreams ?? []).flatMap((stream) => streamOperations(service, stream)),
   ];
 };
 

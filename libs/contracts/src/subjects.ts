@@ -37,3 +37,17 @@ export const BUCKETS = {
   /** `<service>.<instance>` -> ServiceHealth: each service's readiness, read by the gateway. */
   health: 'rotor_health',
 } as const;
+
+/**
+ * The integration events (proto/rotor/v1/integration_events.proto): a JetStream stream the
+ * projector owns and appends to, one message per store event, subject
+ * `rotor.events.<tenant id>.<type>`.
+ */
+export const INTEGRATION_EVENTS = {
+  stream: 'ROTOR_EVENTS',
+  subjectPrefix: 'rotor.events',
+} as const;
+
+/** `rotor.events.acme.secret.rotated`: tenant ids and types are valid subject tokens. */
+export const integrationEventSubject = (tenantId: string, type: string): string =>
+  `${INTEGRATION_EVENTS.subjectPrefix}.${tenantId}.${type}`;

@@ -15,3 +15,6 @@ export * from './in-process/in-memory-kv';
 export * from './in-process/in-process-bus';
 export * from './in-process/in-process-rpc';
 export * from './nest/transport';
+export * from './event-log.port';
+export * from './nats/jetstream-event-log';
+export * from './in-process/in-memory-event-log';

@@ -9,19 +9,22 @@ import {
   Optional,
   Provider,
 } from '@nestjs/common';
-import type { ServiceName } from '@rotor/contracts';
+import { INTEGRATION_EVENTS, type ServiceName } from '@rotor/contracts';
 import type { RotorConfig } from '@rotor/config';
 import { DataKeyVault, type KekRing } from '@rotor/crypto';
 import { createEventStore, type EventStore } from '@rotor/event-store';
 import {
+  InMemoryEventLog,
   InProcessBus,
   InProcessRpcClient,
   InMemoryKvFactory,
+  JetStreamEventLog,
   JetStreamKvFactory,
   NatsRpcClient,
   connectNats,
   drainNats,
   natsCallerOf,
+  type EventLog,
   type KvBucketFactory,
   type NatsConnection,
   type RpcClient,
@@ -29,6 +32,7 @@ import {
 import {
   CLOCK,
   DATA_KEY_VAULT,
+  EVENT_LOG,
   EVENT_STORE,
   KEK_RING,
   KV_BUCKETS,
@@ -42,6 +46,8 @@ export interface InProcessTransport {
   readonly kind: 'in-process';
   readonly bus: InProcessBus;
   readonly kv: InMemoryKvFactory;
+  /** The integration events, for in-process consumers; one is made when absent. */
+  readonly events?: InMemoryEventLog;
 }
 
 export type RuntimeService = ServiceName | 'all-in-one';
@@ -185,6 +191,18 @@ export class RuntimeModule {
         provide: KV_BUCKETS,
         useFactory: (nats: NatsConnection | undefined): KvBucketFactory =>
           transport.kind === 'nats' ? new JetStreamKvFactory(nats!) : transport.kv,
+        inject: [NATS_CONNECTION],
+      },
+      {
+        provide: EVENT_LOG,
+        useFactory: (nats: NatsConnection | undefined): EventLog =>
+          transport.kind === 'nats'
+            ? new JetStreamEventLog(
+                nats!,
+                INTEGRATION_EVENTS.stream,
+                INTEGRATION_EVENTS.subjectPrefix,
+              )
+            : (transport.events ?? new InMemoryEventLog()),
         inject: [NATS_CONNECTION],
       },
       {

@@ -9,6 +9,8 @@ export const KEK_RING = Symbol('KEK_RING');
 export const DATA_KEY_VAULT = Symbol('DATA_KEY_VAULT');
 export const KV_BUCKETS = Symbol('KV_BUCKETS');
 export const RPC_CLIENT = Symbol('RPC_CLIENT');
+/** The integration events' log (`EventLog`): JetStream, or in memory in the all-in-one mode. */
+export const EVENT_LOG = Symbol('EVENT_LOG');
 /** `() => Date`: the one clock, so tests can move time and the domain never reads it. */
 export const CLOCK = Symbol('CLOCK');
 

@@ -1,5 +1,5 @@
 // generated from proto/, do not edit; npm run proto:gen
-// Sources: proto/rotor/v1/commands.proto, proto/rotor/v1/common.proto, proto/rotor/v1/events.proto, proto/rotor/v1/query.proto, proto/rotor/v1/signer.proto, proto/rotor/v1/views.proto.
+// Sources: proto/rotor/v1/commands.proto, proto/rotor/v1/common.proto, proto/rotor/v1/events.proto, proto/rotor/v1/integration_events.proto, proto/rotor/v1/query.proto, proto/rotor/v1/signer.proto, proto/rotor/v1/views.proto.
 // Conventions (JSON wire format, lowerCamelCase names, `optional` = may be absent): see
 // the top of any .proto file.
 /* eslint-disable */
@@ -260,6 +260,54 @@ export interface EventMetadata {
   readonly prevHash: string;
   /** hex SHA-256 over the canonical form of this event and prev_hash. */
   readonly hash: string;
+}
+
+// ---- proto/rotor/v1/integration_events.proto
+
+/**
+ * What the rest of the platform may react to (a rotation, an expiry), published by the
+ * projector from the store's feed, never by the command path: the JetStream stream
+ * ROTOR_EVENTS, subject `rotor.events.<tenant id>.<type>`, e.g.
+ * `rotor.events.acme.secret.rotated`, so a consumer may take one tenant (`rotor.events.acme.>`)
+ * or one type (`rotor.events.*.secret.rotated`). Exactly one message per store event: the
+ * message id (header Nats-Msg-Id) is `id`, and the publisher resumes after the last event the
+ * stream holds. Never carries a secret, a ciphertext or a wrapped key.
+ */
+export interface IntegrationEvent {
+  /**
+   * Stable across replays, restarts and rebuilds: `<stream>@<revision>` of the store event,
+   * e.g. `webhookEndpoint-we_550e8400e29b41d4a716446655440000@3`. Deduplicate on it.
+   */
+  readonly id: string;
+  /** endpoint.registered | secret.rotated | previous_secret.expired | endpoint.deleted. */
+  readonly type: string;
+  /** Of this message's schema; a change that is not additive gets a new version. */
+  readonly version: number;
+  readonly endpointId: string;
+  readonly tenantId: string;
+  /** RFC 3339: when the change happened (the store event's occurredAt). */
+  readonly occurredAt: string;
+  /** Who did it: an API key id, `service:<name>` or an operator. */
+  readonly actor: string;
+  /** endpoint.registered and secret.rotated: the new current key. */
+  readonly key?: IntegrationKey;
+  /** secret.rotated: the key that became previous and when it stops signing. */
+  readonly previousKeyId?: string;
+  readonly previousKeyExpiresAt?: string;
+  /** previous_secret.expired: the key that stopped signing, when, and why. */
+  readonly expiredKeyId?: string;
+  readonly expiredAt?: string;
+  readonly reason?: ExpiryReason;
+}
+
+/** A key as a customer may be told about it: never the secret. */
+export interface IntegrationKey {
+  readonly keyId: string;
+  /** `whsec_…` + the secret's last 4 characters. */
+  readonly hint: string;
+  /** First 16 hex of SHA-256 of the secret. */
+  readonly fingerprint: string;
+  readonly createdAt: string;
 }
 
 // ---- proto/rotor/v1/query.proto
@@ -523,6 +571,8 @@ export interface RotorMessages {
   PreviousSecretExpiredData: PreviousSecretExpiredData;
   EndpointDeletedData: EndpointDeletedData;
   EventMetadata: EventMetadata;
+  IntegrationEvent: IntegrationEvent;
+  IntegrationKey: IntegrationKey;
   GetEndpointRequest: GetEndpointRequest;
   ListEndpointsRequest: ListEndpointsRequest;
   ListEndpointsReply: ListEndpointsReply;
@@ -781,6 +831,35 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'occurredAt', proto: 'occurred_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'prevHash', proto: 'prev_hash', kind: 'string', optional: false, repeated: false, maxLength: 128 },
       { name: 'hash', proto: 'hash', kind: 'string', optional: false, repeated: false, maxLength: 128 },
+    ],
+  },
+  IntegrationEvent: {
+    name: 'IntegrationEvent',
+    file: 'rotor/v1/integration_events.proto',
+    fields: [
+      { name: 'id', proto: 'id', kind: 'string', optional: false, repeated: false, maxLength: 256 },
+      { name: 'type', proto: 'type', kind: 'string', optional: false, repeated: false, maxLength: 64 },
+      { name: 'version', proto: 'version', kind: 'int32', optional: false, repeated: false },
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'tenantId', proto: 'tenant_id', kind: 'string', optional: false, repeated: false, format: 'tenant_id' },
+      { name: 'occurredAt', proto: 'occurred_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'actor', proto: 'actor', kind: 'string', optional: false, repeated: false, maxLength: 256 },
+      { name: 'key', proto: 'key', kind: 'message', optional: true, repeated: false, message: 'IntegrationKey' },
+      { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: true, repeated: false, format: 'key_id' },
+      { name: 'previousKeyExpiresAt', proto: 'previous_key_expires_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+      { name: 'expiredKeyId', proto: 'expired_key_id', kind: 'string', optional: true, repeated: false, format: 'key_id' },
+      { name: 'expiredAt', proto: 'expired_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+      { name: 'reason', proto: 'reason', kind: 'enum', optional: true, repeated: false, enum: 'ExpiryReason', values: ['grace_period_elapsed', 'revoked', 'superseded'] },
+    ],
+  },
+  IntegrationKey: {
+    name: 'IntegrationKey',
+    file: 'rotor/v1/integration_events.proto',
+    fields: [
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'hint', proto: 'hint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
+      { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
+      { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
     ],
   },
   GetEndpointRequest: {

@@ -1,0 +1,150 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
+import { integrationEventSubject } from '@rotor/contracts';
+import { ENDPOINT_STREAM_CATEGORY, upcast, type EndpointEvent } from '@rotor/domain';
+import { START, type EventStore, type RecordedEvent, type Subscription } from '@rotor/event-store';
+import {
+  backoffDelay,
+  describeError,
+  pause,
+  type EventLog,
+  type LoopStatus,
+} from '@rotor/messaging';
+import { toIntegrationEvent } from '@rotor/projections';
+import { EVENT_LOG, EVENT_STORE, ServiceReadiness, loopCheck } from '@rotor/runtime';
+
+const ENDPOINT_STREAMS = [`${ENDPOINT_STREAM_CATEGORY}-`];
+
+/**
+ * Publishes one integration event per endpoint event of the store (DESIGN §4), from the
+ * store's feed and never from the command path, so what the platform hears is exactly what
+ * was committed. It keeps no checkpoint of its own: the log's last message says where it
+ * stands, so after a crash, a restart or a rebuild of the views it resumes right after the
+ * last event it published, and nothing is published twice (a publish retried after a lost
+ * acknowledgement is dropped by the log's id check).
+ *
+ * Like the projector, it never stops for good: a failed publish or store read backs off and
+ * resumes from what the log holds.
+ */
+@Injectable()
+export class IntegrationEventsPublisher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(IntegrationEventsPublisher.name);
+  private readonly stopping = new AbortController();
+  /** Only the registration names the tenant; the other events of an endpoint look it up. */
+  private readonly tenants = new Map<string, string>();
+  private subscription?: Subscription;
+  private loop?: Promise<void>;
+  private failures = 0;
+  private status: LoopStatus = { running: false, restarts: 0 };
+  /** Events published by this process (tests and metrics). */
+  published = 0;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_LOG) private readonly log: EventLog,
+    @Optional() private readonly readiness?: ServiceReadiness,
+  ) {
+    this.readiness?.register('integration_events', () =>
+      loopCheck('integration_events', this.status),
+    );
+  }
+
+  get loopStatus(): LoopStatus {
+    return this.status;
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping.abort();
+    await this.subscription?.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        const from = (await this.log.lastPosition()) ?? START;
+        await this.follow(from);
+      } catch (error) {
+        if (this.stopping.signal.aborted) return;
+        const delay = backoffDelay(this.failures++);
+        this.status = {
+          running: false,
+          lastError: describeError(error),
+          lastErrorAt: new Date(),
+          restarts: this.status.restarts + 1,
+        };
+        this.logger.warn(
+          `integration events stopped: ${describeError(error)}; resuming in ${delay} ms`,
+        );
+        await this.subscription?.close().catch(() => undefined);
+        this.subscription = undefined;
+        await pause(delay, this.stopping.signal);
+      }
+    }
+  }
+
+  /** One subscription's life: settles when it ends (rejects with its error). */
+  private follow(from: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const stopped = () => resolve();
+      this.stopping.signal.addEventListener('abort', stopped, { once: true });
+      this.status = { ...this.status, running: true };
+      this.subscription = this.store.subscribeAll(from, {
+        filter: { streamPrefixes: ENDPOINT_STREAMS },
+        onEvent: (event) => this.publish(event),
+        onCaughtUp: () => (this.failures = 0),
+        onError: (error) => {
+          this.stopping.signal.removeEventListener('abort', stopped);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  private async publish(recorded: RecordedEvent): Promise<void> {
+    const event = upcast(recorded);
+    const tenantId = await this.tenantOf(event, recorded.stream);
+    const body = toIntegrationEvent(
+      event,
+      {
+        stream: recorded.stream,
+        revision: recorded.revision,
+        occurredAt: recorded.metadata.occurredAt,
+        actor: recorded.metadata.actor,
+      },
+      tenantId,
+    );
+    await this.log.append({
+      subject: integrationEventSubject(tenantId, body.type),
+      id: body.id,
+      position: recorded.position,
+      body,
+    });
+    this.published += 1;
+  }
+
+  private async tenantOf(event: EndpointEvent, stream: string): Promise<string> {
+    if (event.type === 'EndpointRegistered') {
+      this.tenants.set(event.data.endpointId, event.data.tenantId);
+      return event.data.tenantId;
+    }
+    const known = this.tenants.get(event.data.endpointId);
+    if (known !== undefined) return known;
+    const [first] = await this.store.read(stream);
+    const registered = first && upcast(first);
+    if (registered?.type !== 'EndpointRegistered')
+      throw new Error(`${stream} does not start with its registration`);
+    this.tenants.set(event.data.endpointId, registered.data.tenantId);
+    return registered.data.tenantId;
+  }
+}
