@@ -11,8 +11,6 @@ import {
 } from './http';
 import { CapturingLogger, startRotorApp, type IssuedKey, type RotorTestApp } from './rotor-app';
 
-jest.setTimeout(30_000);
-
 const KEY_ID = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 

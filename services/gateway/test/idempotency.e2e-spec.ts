@@ -11,8 +11,6 @@ import {
 } from './http';
 import { startRotorApp, type IssuedKey, type RotorTestApp } from './rotor-app';
 
-jest.setTimeout(30_000);
-
 /**
  * Holds requests on one subject until released: lets a test keep a first request in
  * flight, make one fail as if the service never answered, or lose the reply of one the

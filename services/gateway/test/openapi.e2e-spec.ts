@@ -5,8 +5,6 @@ import { toJsonSchemaNulls } from '../src/openapi';
 import { http } from './http';
 import { startRotorApp, type RotorTestApp } from './rotor-app';
 
-jest.setTimeout(30_000);
-
 const SERVED_BY_SWAGGER = ['/openapi.json', '/docs'];
 
 describe('GET /openapi.json and /docs (e2e)', () => {

@@ -4,8 +4,6 @@ import { waitFor } from '@rotor/testing';
 import { ENDPOINTS, PROBLEM_MEMBERS, http, registerEndpoint } from './http';
 import { startRotorApp, type RotorTestApp } from './rotor-app';
 
-jest.setTimeout(30_000);
-
 /**
  * Random and malformed requests against the whole system: whatever arrives, the gateway
  * answers without a 5xx, every error is problem+json, and a refused request writes nothing.

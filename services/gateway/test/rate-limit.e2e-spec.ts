@@ -1,8 +1,6 @@
 import { ENDPOINTS, expectProblem, http, itDocumentsEveryStatusItSaw } from './http';
 import { startRotorApp, type IssuedKey, type RotorTestApp } from './rotor-app';
 
-jest.setTimeout(30_000);
-
 describe('rate limits per API key (e2e)', () => {
   let rotor: RotorTestApp;
   let key: IssuedKey;
