@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { join } from 'node:path';
-import { freePort, removeDir, startTsProcess, tempDir } from '../lib/processes';
-import { pacedLoad } from '../lib/paced-load';
+import { freePort, inFreshProcess, removeDir, startTsProcess, tempDir } from '../lib/processes';
+import { type PacedLoadInput, type PacedResult } from '../lib/paced-load';
 import { reported, type BenchCase } from '../lib/result';
 import { percentile, summarize } from '../lib/stats';
 
@@ -10,10 +10,14 @@ const RATE = 500;
 /**
  * The REST facade of the all-in-one app (`npm start`: its own process, sqlite with
  * durable commits, a temporary ROTOR_DATA_DIR and PORT) under rotations at 500 requests/s,
- * round-robin over many endpoints with `force: true`.
+ * round-robin over many endpoints with `force: true`; twice: with the store's connection on
+ * a worker thread (SQLITE_THREAD=worker, the default) and on the event loop
+ * (SQLITE_THREAD=main, the "before"), each with fresh endpoints in a fresh data dir. The
+ * app's event-loop delay p99 over each run comes from its own /metrics (prom-client's
+ * monitorEventLoopDelay histogram, reset by every scrape).
  *
- * Two load generators, both in this process. The target is judged on an open-loop one
- * that sends a request every 2 ms and counts latency from when each was due. autocannon's
+ * The target is judged on an open-loop generator in a process of its own that sends a
+ * request every 2 ms and counts latency from when each was due. autocannon's
  * `overallRate` is also run, as the issue names it, but it does not produce a steady rate:
  * each connection gets a quota per second and spends it back to back when the second
  * starts, so the app sees a burst of 500 requests every second and the latency measured
@@ -27,154 +31,225 @@ export const restRotate: BenchCase = {
   async run({ quick }) {
     const seconds = quick ? 3 : 10;
     const endpointCount = quick ? 300 : 2000;
-    const connections = 50;
     const runs = 3;
-    const dir = tempDir('rest');
-    const port = await freePort();
-    const app = startTsProcess('all-in-one', 'services/all-in-one/src/main.ts', {
-      PORT: String(port),
-      ROTOR_DATA_DIR: dir,
-      SQLITE_PATH: join(dir, 'rotor.sqlite'),
-      LOG_LEVEL: 'warn',
-      // The default (600/min, burst 100, per API key) would answer most of this with 429.
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      RATE_LIMIT_BURST: '1000000',
-    });
-    try {
-      // The development API key, printed once on the first start.
-      const keyLine = await app.waitForLine(/^\s+rk_[A-Za-z0-9_-]{43}\s*$/, 60_000);
-      const auth = `Bearer ${keyLine.trim()}`;
-      const base = `http://127.0.0.1:${port}`;
-      const headers = { authorization: auth, 'content-type': 'application/json' };
-      const endpoints: string[] = [];
-      for (let i = 0; i < endpointCount; i += 8)
-        endpoints.push(
-          ...(await Promise.all(
-            Array.from({ length: Math.min(8, endpointCount - i) }, async (_, j) => {
-              const response = await fetch(`${base}/v1/webhooks/endpoints`, {
-                method: 'POST',
-                headers,
-                body: JSON.stringify({ url: `https://receiver.test/hooks/${i + j}` }),
-              });
-              if (response.status !== 201)
-                throw new Error(`register: ${response.status} ${await response.text()}`);
-              return ((await response.json()) as { id: string }).id;
-            }),
-          )),
-        );
-      const body = JSON.stringify({ expire_current_in: 0, force: true });
-      let turn = 0;
-      const nextPath = () =>
-        `/v1/webhooks/endpoints/${endpoints[turn++ % endpoints.length]}/secret/rotate`;
-
-      const paced = (runSeconds: number) =>
-        pacedLoad({
-          url: base,
-          rate: RATE,
-          seconds: runSeconds,
-          next: () => ({ method: 'POST', path: nextPath(), headers, body }),
-        });
-      const cannon = (runSeconds: number) =>
-        new Promise<{ ms: number[]; failed: number; rate: number }>((done, fail) => {
-          const ms: number[] = [];
-          const instance = autocannon(
-            {
-              url: base,
-              connections,
-              overallRate: RATE,
-              duration: runSeconds,
-              requests: [
-                {
-                  method: 'POST',
-                  headers,
-                  body,
-                  setupRequest: (request) => ({ ...request, path: nextPath() }),
-                },
-              ],
-            },
-            (error, result) =>
-              error
-                ? fail(error)
-                : done({
-                    ms: ms.sort((a, b) => a - b),
-                    failed: result.non2xx + result.errors + result.timeouts,
-                    rate: result.requests.total / runSeconds,
-                  }),
-          );
-          instance.on('response', (_client, _status, _bytes, time) => ms.push(time));
-        });
-
-      await paced(2); // warm-up: JIT, sqlite pages, connections
-      const p50: number[] = [];
-      const p99: number[] = [];
-      const p99Sent: number[] = [];
-      const max: number[] = [];
-      const failed: number[] = [];
-      const achieved: number[] = [];
-      const cannonP50: number[] = [];
-      const cannonP99: number[] = [];
-      const cannonFailed: number[] = [];
-      const cannonRate: number[] = [];
-      for (let run = 0; run < runs; run++) {
-        const steady = await paced(seconds);
-        p50.push(percentile(steady.fromDue, 50));
-        p99.push(percentile(steady.fromDue, 99));
-        p99Sent.push(percentile(steady.fromSent, 99));
-        max.push(steady.fromDue[steady.fromDue.length - 1]);
-        failed.push(steady.non2xx + steady.errors);
-        achieved.push(steady.achievedRate);
-        const burst = await cannon(seconds);
-        cannonP50.push(percentile(burst.ms, 50));
-        cannonP99.push(percentile(burst.ms, 99));
-        cannonFailed.push(burst.failed);
-        cannonRate.push(burst.rate);
-      }
-      const tail = summarize(p99);
-      const failures = summarize(failed);
-      return {
-        name: this.name,
-        parameters: {
-          rate: RATE,
-          secondsPerRun: seconds,
-          runs,
-          endpoints: endpoints.length,
-          rotationsPerEndpointAtEnd: Math.ceil(turn / endpoints.length),
-          request:
-            'POST /v1/webhooks/endpoints/{id}/secret/rotate {"expire_current_in":0,"force":true}',
-          app: 'all-in-one (npm start entry, ts-node) in its own process; sqlite WAL synchronous=FULL',
-          steadyGenerator:
-            'open loop, one request every 2 ms, keep-alive pool, latency from due time',
-          autocannon: `overallRate ${RATE}, ${connections} connections`,
-          rateLimit: 'RATE_LIMIT_PER_MINUTE=1000000, RATE_LIMIT_BURST=1000000',
+    const worker = await measure('worker', { seconds, endpointCount, runs, autocannon: true });
+    const main = await measure('main', { seconds, endpointCount, runs, autocannon: false });
+    const tail = summarize(worker.p99);
+    const failures = summarize(worker.failed);
+    return {
+      name: this.name,
+      parameters: {
+        rate: RATE,
+        secondsPerRun: seconds,
+        runs,
+        endpoints: endpointCount,
+        rotationsPerEndpointAtEnd: Math.ceil((RATE * seconds * (runs + 1)) / endpointCount),
+        request:
+          'POST /v1/webhooks/endpoints/{id}/secret/rotate {"expire_current_in":0,"force":true}',
+        app: 'all-in-one (npm start entry, ts-node) in its own process; sqlite WAL synchronous=FULL',
+        steadyGenerator:
+          'open loop in its own process, one request every 2 ms, keep-alive pool, latency from due time',
+        eventLoopDelay: "the app's nodejs_eventloop_lag_p99_seconds over each run (/metrics)",
+        autocannon: `overallRate ${RATE}, ${CONNECTIONS} connections (worker thread only)`,
+        rateLimit: 'RATE_LIMIT_PER_MINUTE=1000000, RATE_LIMIT_BURST=1000000',
+      },
+      metrics: [
+        {
+          label: 'steady 500 req/s, p99',
+          unit: 'ms',
+          rotor: tail,
+          baseline: { label: 'store on the event loop (before)', value: summarize(main.p99) },
+          ratio: Number((tail.median / summarize(main.p99).median).toFixed(3)),
+          target: '<= 10 ms',
+          met: tail.median <= 10,
         },
-        metrics: [
-          {
-            label: 'steady 500 req/s, p99',
-            unit: 'ms',
-            rotor: tail,
-            target: '<= 10 ms',
-            met: tail.median <= 10,
-          },
-          reported('steady 500 req/s, p50', 'ms', summarize(p50)),
-          reported('steady 500 req/s, p99 from send (no CO correction)', 'ms', summarize(p99Sent)),
-          reported('steady 500 req/s, max', 'ms', summarize(max)),
-          {
-            label: 'steady 500 req/s, non-2xx + errors per run',
-            unit: 'responses',
-            rotor: failures,
-            target: '0',
-            met: failures.max === 0,
-          },
-          reported('steady 500 req/s, achieved rate', 'req/s', summarize(achieved)),
-          reported('autocannon overallRate 500 (bursts), p50', 'ms', summarize(cannonP50)),
-          reported('autocannon overallRate 500 (bursts), p99', 'ms', summarize(cannonP99)),
-          reported('autocannon, non-2xx + errors + timeouts', 'responses', summarize(cannonFailed)),
-          reported('autocannon, achieved rate', 'req/s', summarize(cannonRate)),
-        ],
-      };
-    } finally {
-      await app.stop();
-      removeDir(dir);
-    }
+        {
+          label: 'event-loop delay p99 under that load',
+          unit: 'ms',
+          rotor: summarize(worker.loopP99),
+          baseline: { label: 'store on the event loop (before)', value: summarize(main.loopP99) },
+          ratio: Number(
+            (summarize(worker.loopP99).median / summarize(main.loopP99).median).toFixed(3),
+          ),
+          target: '(reported)',
+        },
+        reported('steady 500 req/s, p50', 'ms', summarize(worker.p50)),
+        reported(
+          'steady 500 req/s, p99 from send (no CO correction)',
+          'ms',
+          summarize(worker.p99Sent),
+        ),
+        reported('steady 500 req/s, max', 'ms', summarize(worker.max)),
+        {
+          label: 'steady 500 req/s, non-2xx + errors per run',
+          unit: 'responses',
+          rotor: failures,
+          target: '0',
+          met: failures.max === 0,
+        },
+        reported('steady 500 req/s, achieved rate', 'req/s', summarize(worker.achieved)),
+        reported('autocannon overallRate 500 (bursts), p50', 'ms', summarize(worker.cannonP50)),
+        reported('autocannon overallRate 500 (bursts), p99', 'ms', summarize(worker.cannonP99)),
+        reported(
+          'autocannon, non-2xx + errors + timeouts',
+          'responses',
+          summarize(worker.cannonFailed),
+        ),
+      ],
+    };
   },
 };
+
+const CONNECTIONS = 50;
+
+interface ModeFigures {
+  readonly p50: number[];
+  readonly p99: number[];
+  readonly p99Sent: number[];
+  readonly max: number[];
+  readonly failed: number[];
+  readonly achieved: number[];
+  readonly loopP99: number[];
+  readonly cannonP50: number[];
+  readonly cannonP99: number[];
+  readonly cannonFailed: number[];
+}
+
+/** One app with the store's connection on `thread`, fresh data dir and endpoints. */
+async function measure(
+  thread: 'worker' | 'main',
+  options: { seconds: number; endpointCount: number; runs: number; autocannon: boolean },
+): Promise<ModeFigures> {
+  const dir = tempDir(`rest-${thread}`);
+  const port = await freePort();
+  const app = startTsProcess(`all-in-one (${thread})`, 'services/all-in-one/src/main.ts', {
+    PORT: String(port),
+    ROTOR_DATA_DIR: dir,
+    SQLITE_PATH: join(dir, 'rotor.sqlite'),
+    SQLITE_THREAD: thread,
+    LOG_LEVEL: 'warn',
+    // The default (600/min, burst 100, per API key) would answer most of this with 429.
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+  });
+  try {
+    // The development API key, printed once on the first start.
+    const keyLine = await app.waitForLine(/^\s+rk_[A-Za-z0-9_-]{43}\s*$/, 60_000);
+    const base = `http://127.0.0.1:${port}`;
+    // The key is printed before the app listens: wait until it answers (60 s at most).
+    for (let attempt = 0; ; attempt++) {
+      const health = await fetch(`${base}/health`).catch(() => undefined);
+      if (health?.ok) break;
+      if (attempt >= 600) throw new Error(`the all-in-one app did not get ready on ${base}`);
+      await new Promise((wake) => setTimeout(wake, 100));
+    }
+    const headers = {
+      authorization: `Bearer ${keyLine.trim()}`,
+      'content-type': 'application/json',
+    };
+    const endpoints: string[] = [];
+    for (let i = 0; i < options.endpointCount; i += 8)
+      endpoints.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(8, options.endpointCount - i) }, async (_, j) => {
+            const response = await fetch(`${base}/v1/webhooks/endpoints`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({ url: `https://receiver.test/hooks/${i + j}` }),
+            });
+            if (response.status !== 201)
+              throw new Error(`register: ${response.status} ${await response.text()}`);
+            return ((await response.json()) as { id: string }).id;
+          }),
+        )),
+      );
+    const body = JSON.stringify({ expire_current_in: 0, force: true });
+    const paths = endpoints.map((id) => `/v1/webhooks/endpoints/${id}/secret/rotate`);
+    let sent = 0;
+    const paced = async (runSeconds: number): Promise<PacedResult> => {
+      const input: PacedLoadInput = {
+        url: base,
+        rate: RATE,
+        seconds: runSeconds,
+        method: 'POST',
+        headers,
+        body,
+        paths,
+        offset: sent,
+      };
+      sent += RATE * runSeconds;
+      return inFreshProcess<PacedResult>('paced-load', input);
+    };
+    /** The app's event-loop delay p99 since the previous scrape, in ms. */
+    const loopDelayP99 = async (): Promise<number> => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const line = /^rotor_gateway_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
+      if (!line) throw new Error('no nodejs_eventloop_lag_p99_seconds in /metrics');
+      return Number(line[1]) * 1000;
+    };
+    let turn = 0;
+    const cannon = (runSeconds: number) =>
+      new Promise<{ ms: number[]; failed: number }>((done, fail) => {
+        const ms: number[] = [];
+        const instance = autocannon(
+          {
+            url: base,
+            connections: CONNECTIONS,
+            overallRate: RATE,
+            duration: runSeconds,
+            requests: [
+              {
+                method: 'POST',
+                headers,
+                body,
+                setupRequest: (request) => ({ ...request, path: paths[turn++ % paths.length] }),
+              },
+            ],
+          },
+          (error, result) =>
+            error
+              ? fail(error)
+              : done({
+                  ms: ms.sort((a, b) => a - b),
+                  failed: result.non2xx + result.errors + result.timeouts,
+                }),
+        );
+        instance.on('response', (_client, _status, _bytes, time) => ms.push(time));
+      });
+
+    await paced(2); // warm-up: JIT, sqlite pages, connections
+    const figures: ModeFigures = {
+      p50: [],
+      p99: [],
+      p99Sent: [],
+      max: [],
+      failed: [],
+      achieved: [],
+      loopP99: [],
+      cannonP50: [],
+      cannonP99: [],
+      cannonFailed: [],
+    };
+    for (let run = 0; run < options.runs; run++) {
+      await loopDelayP99(); // resets the app's histogram
+      const steady = await paced(options.seconds);
+      figures.loopP99.push(await loopDelayP99());
+      figures.p50.push(percentile(steady.fromDue, 50));
+      figures.p99.push(percentile(steady.fromDue, 99));
+      figures.p99Sent.push(percentile(steady.fromSent, 99));
+      figures.max.push(steady.fromDue[steady.fromDue.length - 1]);
+      figures.failed.push(steady.non2xx + steady.errors);
+      figures.achieved.push(steady.achievedRate);
+      if (options.autocannon) {
+        const burst = await cannon(options.seconds);
+        figures.cannonP50.push(percentile(burst.ms, 50));
+        figures.cannonP99.push(percentile(burst.ms, 99));
+        figures.cannonFailed.push(burst.failed);
+      }
+    }
+    return figures;
+  } finally {
+    await app.stop();
+    removeDir(dir);
+  }
+}

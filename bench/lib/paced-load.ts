@@ -104,3 +104,34 @@ export const pacedLoad = async (options: {
     statusCounts,
   };
 };
+
+/** What `pacedLoadTask` needs: plain data, so it can cross into a process of its own. */
+export interface PacedLoadInput {
+  readonly url: string;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  /** Request i goes to paths[(offset + i) % paths.length]. */
+  readonly paths: readonly string[];
+  readonly offset: number;
+}
+
+/**
+ * The open-loop generator as a task of `inFreshProcess` (bench/lib/worker.ts): the load
+ * comes from another process than the benchmark's, so measuring never competes with
+ * sending for one event loop.
+ */
+export const pacedLoadTask = (input: PacedLoadInput): Promise<PacedResult> =>
+  pacedLoad({
+    url: input.url,
+    rate: input.rate,
+    seconds: input.seconds,
+    next: (i) => ({
+      method: input.method,
+      path: input.paths[(input.offset + i) % input.paths.length],
+      headers: input.headers,
+      ...(input.body === undefined ? {} : { body: input.body }),
+    }),
+  });

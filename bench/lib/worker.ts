@@ -6,6 +6,7 @@ const TASKS: Record<string, () => Promise<(input: never) => unknown>> = {
   'replay-rebuild': async () => (await import('../cases/replay')).rebuildTask,
   'replay-verify': async () => (await import('../cases/replay')).verifyTask,
   'keyring-load': async () => (await import('../cases/keyring-scale')).loadTask,
+  'paced-load': async () => (await import('./paced-load')).pacedLoadTask,
 };
 
 async function main(): Promise<void> {

@@ -6,6 +6,7 @@ describe('configuration', () => {
       natsUrl: 'nats://127.0.0.1:4222',
       eventStore: 'sqlite',
       sqlitePath: 'data/rotor.sqlite',
+      sqliteThread: 'worker',
       port: 3000,
       logLevel: 'info',
     });
@@ -14,6 +15,13 @@ describe('configuration', () => {
   it('given SQLITE_PATH, then it wins over the data dir', () => {
     expect(loadConfig({ SQLITE_PATH: '/tmp/x.db', ROTOR_DATA_DIR: '/var/rotor' }).sqlitePath).toBe(
       '/tmp/x.db',
+    );
+  });
+
+  it('given SQLITE_THREAD, then it is worker or main, nothing else', () => {
+    expect(loadConfig({ SQLITE_THREAD: 'main' }).sqliteThread).toBe('main');
+    expect(() => loadConfig({ SQLITE_THREAD: 'both' })).toThrow(
+      /SQLITE_THREAD must be one of worker, main/,
     );
   });
 

@@ -7,12 +7,19 @@ import { isAbsolute, join } from 'node:path';
  */
 export type EventStoreKind = 'sqlite' | 'esdb';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type SqliteThread = 'worker' | 'main';
 
 export interface RotorConfig {
   readonly natsUrl: string;
   readonly eventStore: EventStoreKind;
   readonly dataDir: string;
   readonly sqlitePath: string;
+  /**
+   * Where the embedded store's connection lives: a worker thread (default; the event loop
+   * never waits on the disk, and concurrent appends share one fsync), or this thread (for
+   * comparison: the benchmark's "before").
+   */
+  readonly sqliteThread: SqliteThread;
   readonly esdbConnectionString?: string;
   /** JSON text of the KEK ring, from ROTOR_KEK_RING or the file ROTOR_KEK_RING_FILE. */
   readonly kekRing: { readonly text?: string; readonly file?: string };
@@ -41,6 +48,7 @@ export const CONFIG_DEFAULTS = {
   RATE_LIMIT_PER_MINUTE: '600',
   RATE_LIMIT_BURST: '100',
   MAX_BODY_BYTES: '1048576',
+  SQLITE_THREAD: 'worker',
 } as const;
 
 export const loadConfig = (env: Env = process.env): RotorConfig => {
@@ -95,6 +103,7 @@ export const loadConfig = (env: Env = process.env): RotorConfig => {
     eventStore,
     dataDir,
     sqlitePath,
+    sqliteThread: oneOf<SqliteThread>('SQLITE_THREAD', ['worker', 'main']),
     esdbConnectionString,
     kekRing: { text: env.ROTOR_KEK_RING || undefined, file: env.ROTOR_KEK_RING_FILE || undefined },
     logLevel: oneOf<LogLevel>('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),

@@ -159,6 +159,7 @@ export class RuntimeModule {
               createEventStore({
                 kind: config.eventStore,
                 sqlitePath: config.sqlitePath,
+                sqlite: { onThisThread: config.sqliteThread === 'main' },
                 esdbConnectionString: config.esdbConnectionString,
               }),
           },
