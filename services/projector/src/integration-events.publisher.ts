@@ -18,8 +18,11 @@ import {
 } from '@rotor/messaging';
 import { toIntegrationEvent } from '@rotor/projections';
 import { EVENT_LOG, EVENT_STORE, ServiceReadiness, loopCheck } from '@rotor/runtime';
+import { ProjectorService } from './projector.service';
 
 const ENDPOINT_STREAMS = [`${ENDPOINT_STREAM_CATEGORY}-`];
+/** How often a publisher held back by a catching-up projector looks again. */
+const YIELD_POLL_MS = 50;
 
 /**
  * Publishes one integration event per endpoint event of the store (DESIGN §4), from the
@@ -28,6 +31,10 @@ const ENDPOINT_STREAMS = [`${ENDPOINT_STREAM_CATEGORY}-`];
  * stands, so after a crash, a restart or a rebuild of the views it resumes right after the
  * last event it published, and nothing is published twice (a publish retried after a lost
  * acknowledgement is dropped by the log's id check).
+ *
+ * It yields to the projector: while the views are catching up (after a restart, an outage,
+ * a burst), it waits, so the signer's freshness never competes with the platform's news;
+ * it goes on once the projector has caught up, in the order of the store.
  *
  * Like the projector, it never stops for good: a failed publish or store read backs off and
  * resumes from what the log holds.
@@ -48,6 +55,7 @@ export class IntegrationEventsPublisher implements OnApplicationBootstrap, OnMod
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(EVENT_LOG) private readonly log: EventLog,
+    private readonly projector: ProjectorService,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
     this.readiness?.register('integration_events', () =>
@@ -112,6 +120,9 @@ export class IntegrationEventsPublisher implements OnApplicationBootstrap, OnMod
   }
 
   private async publish(recorded: RecordedEvent): Promise<void> {
+    while (!this.projector.isCaughtUp && !this.stopping.signal.aborted)
+      await pause(YIELD_POLL_MS, this.stopping.signal);
+    if (this.stopping.signal.aborted) return;
     const event = upcast(recorded);
     const tenantId = await this.tenantOf(event, recorded.stream);
     const body = toIntegrationEvent(
