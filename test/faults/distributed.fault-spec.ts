@@ -17,6 +17,7 @@ import { RestClient, RestLoad } from './rest-load';
 import { GATEWAY_DEADLINE_MS, runCli } from './rotor-deployment';
 import { checkStore, overdueGracePeriods, readFeed, type StoreReport } from './store-invariants';
 import { checkReplays, type ReplayReport } from './replays';
+import { integrationEventProblems } from './integration-events-check';
 import { few, NONE } from './fault-report';
 
 /**
@@ -57,6 +58,8 @@ interface RunResult {
   readonly viewDifferences: { code: number | null; differences: unknown[]; output: string };
   readonly audit: { code: number | null; ok: boolean; output: string };
   readonly crashed: string[];
+  /** Store events missing from ROTOR_EVENTS, published twice, or out of order. */
+  readonly integrationEvents: string[];
 }
 
 describeWithNatsServer('fault tier: distributed mode', () => {
@@ -210,7 +213,13 @@ describeWithNatsServer('fault tier: distributed mode', () => {
         running.nats.urlOf('cli'),
       );
       const audit = await runCli(['audit', 'verify', '--json'], running.files);
-      const storeReport = checkStore(await readFeed(running.files.sqlitePath), active.operations);
+      const feed = await readFeed(running.files.sqlitePath);
+      const storeReport = checkStore(feed, active.operations);
+      const integrationEvents = await integrationEventProblems(
+        running.nats.urlOf('cli'),
+        feed,
+        30_000,
+      );
 
       result = {
         faults,
@@ -228,6 +237,7 @@ describeWithNatsServer('fault tier: distributed mode', () => {
         },
         audit: { code: audit.code, ok: jsonOf(audit.stdout)?.ok === true, output: audit.output },
         crashed: running.crashed(),
+        integrationEvents,
       };
       // warn: shown even when the run passes; the summary reporter repeats the first line.
       console.warn(formatSummary('distributed', storeReport, faults, replays, active.operations));
@@ -288,6 +298,10 @@ describeWithNatsServer('fault tier: distributed mode', () => {
       return problems.map((problem) => `${fault.name}: ${problem}`);
     });
     expect(few(late, 10)).toEqual(NONE);
+  });
+
+  it('publishes every store event once on ROTOR_EVENTS, in order, across every kill', () => {
+    expect(few(run().integrationEvents)).toEqual(NONE);
   });
 
   it('signs every finished endpoint with its newest key once the faults are over', () => {
@@ -366,5 +380,6 @@ function details(result: RunResult): Record<string, unknown> {
     },
     audit: { code: result.audit.code, ok: result.audit.ok },
     crashed: result.crashed,
+    integrationEvents: few(result.integrationEvents),
   };
 }
