@@ -36,6 +36,8 @@ describe('GET /openapi.json and /docs (e2e)', () => {
     expect(document.components?.securitySchemes?.bearer).toMatchObject({
       type: 'http',
       scheme: 'bearer',
+      // The opaque rk_ key as it is, not a JWT (a client would try to decode one).
+      bearerFormat: expect.stringMatching(/^rk_/),
     });
     for (const route of GATEWAY_ROUTES.filter((r) => r.scope)) {
       const operation = (document.paths[route.path] as Record<string, { security?: unknown }>)[
