@@ -238,6 +238,7 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
         }
       await nats?.stop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir) rmSync(`${dataDir}-anchors`, { recursive: true, force: true });
     }, 60_000);
 
     it(

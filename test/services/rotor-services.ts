@@ -119,5 +119,7 @@ export class RotorServices {
     if (this.clientConnection) await drainNats(this.clientConnection);
     await this.store?.close();
     rmSync(this.dir, { recursive: true, force: true });
+    // The default place of the command service's audit anchors (outside the store's dir).
+    rmSync(`${this.dir}-anchors`, { recursive: true, force: true });
   }
 }

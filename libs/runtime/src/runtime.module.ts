@@ -26,6 +26,7 @@ import {
   type NatsConnection,
   type RpcClient,
 } from '@rotor/messaging';
+import { guardedStore } from './audit';
 import {
   CLOCK,
   DATA_KEY_VAULT,
@@ -149,12 +150,16 @@ export class RuntimeModule {
           {
             provide: EVENT_STORE,
             useFactory: () =>
-              options.eventStore ??
-              createEventStore({
-                kind: config.eventStore,
-                sqlitePath: config.sqlitePath,
-                esdbConnectionString: config.esdbConnectionString,
-              }),
+              guardedStore(
+                options.eventStore ??
+                  createEventStore({
+                    kind: config.eventStore,
+                    sqlitePath: config.sqlitePath,
+                    esdbConnectionString: config.esdbConnectionString,
+                  }),
+                config,
+                kekRing,
+              ),
           },
         ]
       : [];
