@@ -22,6 +22,8 @@ export type Authenticity = 'signed' | 'legacy' | 'unsigned' | 'bad_signature';
 
 export type RefusalReason =
   | 'altered'
+  /** The stream ends before (or differs at) the head the last anchor recorded for it. */
+  | 'truncated'
   | 'out_of_order'
   | 'unsigned'
   | 'bad_signature'
@@ -50,22 +52,30 @@ export function authenticityOf(event: RecordedEvent, policy: AuditPolicy): Authe
  * The longest prefix of a stream (as `EventStore.read` returns it) that a service may act
  * on, and the first event refused, if any. Cost: one hash per event and, on an intact
  * stream, ONE signature check (its head vouches for the rest through the links).
+ *
+ * `fromRevision` for a read of the stream's tail only (a cached fold continues it): its
+ * first event's link to the event before is then the caller's to check (stream-fold.ts
+ * `continues`), since that event is not in `events`.
  */
 export function trustedPrefix(
   events: readonly RecordedEvent[],
   policy: AuditPolicy,
+  fromRevision = 0,
 ): { readonly trusted: RecordedEvent[]; readonly refused?: Refusal } {
   let refused: Refusal | undefined;
   let linked = 0;
-  let previous = GENESIS_HASH;
+  let previous: string | undefined = fromRevision === 0 ? GENESIS_HASH : undefined;
   let signedSeen = false;
   for (const [index, event] of events.entries()) {
-    if (event.revision !== index) {
-      refused = refusal(event, 'out_of_order', `expected revision ${index} here`);
+    if (event.revision !== fromRevision + index) {
+      refused = refusal(event, 'out_of_order', `expected revision ${fromRevision + index} here`);
       break;
     }
     const { prevHash, hash, chain } = event.metadata;
-    if (prevHash !== previous || hashEvent(event.stream, event.revision, event) !== hash) {
+    if (
+      (previous !== undefined && prevHash !== previous) ||
+      hashEvent(event.stream, event.revision, event) !== hash
+    ) {
       refused = refusal(event, 'altered', 'does not match its hash or the one before');
       break;
     }

@@ -177,6 +177,9 @@ export const diagnoseSignatures = (
     case 'out_of_order':
     case 'quarantined':
       return { stream, revision: refused.revision, reason: 'altered', message: refused.message };
+    // Not produced by trustedPrefix itself (the guard checks anchors): named as such anyway.
+    case 'truncated':
+      return { stream, revision: refused.revision, reason: 'truncated', message: refused.message };
     default: {
       const unreachable: never = refused.reason;
       return unreachable;
