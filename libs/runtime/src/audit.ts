@@ -1,11 +1,18 @@
 import { Logger } from '@nestjs/common';
 import type { RotorConfig } from '@rotor/config';
 import { auditPolicyOf, type KekRing } from '@rotor/crypto';
-import { GuardedEventStore, type EventStore } from '@rotor/event-store';
+import {
+  GuardedEventStore,
+  readAnchors,
+  type AuditVerifier,
+  type EventStore,
+  type StreamHead,
+} from '@rotor/event-store';
 
 /**
  * The store every service of this process uses: verified on read when a policy exists
- * (guarded-event-store.ts), with one error line per refused event.
+ * (guarded-event-store.ts), with one error line per refused event. The heads of the last
+ * anchor, when this process can read the anchor file, let it refuse streams cut short too.
  */
 export const guardedStore = (
   store: EventStore,
@@ -23,7 +30,33 @@ export const guardedStore = (
   }
   if (!kekRing?.audit)
     logger.warn('no audit signing key in the KEK ring: this process writes unsigned events');
-  return new GuardedEventStore(store, policy, (refused) =>
-    logger.error(`audit: ${refused.message}; the event is not acted on`),
+  return new GuardedEventStore(
+    store,
+    policy,
+    (refused) => logger.error(`audit: ${refused.message}; the event is not acted on`),
+    anchoredHeadsOf(config.audit.anchorFile, policy.verifier, logger),
   );
+};
+
+/** The last anchor's heads, checked against its signature; empty when there is none. */
+const anchoredHeadsOf = (
+  anchorFile: string,
+  verifier: AuditVerifier,
+  logger: Logger,
+): ReadonlyMap<string, StreamHead> => {
+  let anchors: ReturnType<typeof readAnchors>;
+  try {
+    anchors = readAnchors(anchorFile, verifier);
+  } catch (error) {
+    logger.error(`audit: cannot read the anchor file ${anchorFile}: ${(error as Error).message}`);
+    return new Map();
+  }
+  if (anchors.kind === 'broken') {
+    logger.error(
+      `audit: the anchor file ${anchorFile} is broken at line ${anchors.line} ` +
+        `(${anchors.message}): streams are not checked against it (run audit verify)`,
+    );
+    return new Map();
+  }
+  return anchors.kind === 'ok' ? (anchors.heads ?? new Map()) : new Map();
 };

@@ -7,13 +7,15 @@ import {
   createApiKey,
   generateApiKey,
   hashApiKey,
+  revokeApiKey,
 } from '@rotor/access';
 import { generateKekRingText, parseKekRing } from '@rotor/crypto';
 import { endpointStreamName } from '@rotor/domain';
-import { GENESIS_HASH, hashEvent } from '@rotor/event-store';
+import { comparePositions, GENESIS_HASH, hashEvent } from '@rotor/event-store';
 import { waitFor } from '@rotor/testing';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
+import { AnchorService } from '../../command/src/anchor.service';
 import { ProjectorService } from '../../projector/src/projector.service';
 import { ApiKeyIndex } from '../src/auth/api-key-index';
 import { CapturingLogger, startRotorApp, type RotorTestApp } from './rotor-app';
@@ -21,8 +23,9 @@ import { CapturingLogger, startRotorApp, type RotorTestApp } from './rotor-app';
 /**
  * Services started on a store someone rewrote without the audit key (issue 12) refuse the
  * forged events, report them, and fail closed: a forged ApiKeyCreated does not
- * authenticate, and an endpoint whose revocation was edited does not sign with the revoked
- * secret again (it signs nothing until the store is restored).
+ * authenticate, an API key whose ApiKeyRevoked was cut off its stream (after the anchor
+ * that recorded it) stays revoked, and an endpoint whose revocation was edited does not
+ * sign with the revoked secret again (it signs nothing until the store is restored).
  */
 describe('services on a tampered store (all-in-one, sqlite, signed chain)', () => {
   const ringText = generateKekRingText();
@@ -34,6 +37,8 @@ describe('services on a tampered store (all-in-one, sqlite, signed chain)', () =
   let auth: string;
   let endpointId: string;
   let oldSecret: string;
+  let revokedKey: string;
+  let revokedStream: string;
   const forgedKey = generateApiKey();
 
   beforeAll(async () => {
@@ -46,6 +51,16 @@ describe('services on a tampered store (all-in-one, sqlite, signed chain)', () =
     );
     await waitFor(() => first.app.get(ApiKeyIndex).lookup(plaintextKey), 'the genuine key');
     auth = `Bearer ${plaintextKey}`;
+    const revoked = await createApiKey(
+      first.store,
+      { tenantId: 'acme', scopes: [...ALL_SCOPES], name: 'revoked', actor: 'test' },
+      { signer: parseKekRing(ringText).audit },
+    );
+    revokedKey = revoked.plaintextKey;
+    revokedStream = apiKeyStreamName(revoked.record.id);
+    await revokeApiKey(first.store, revoked.record.id, 'test', {
+      signer: parseKekRing(ringText).audit,
+    });
     const registered = await request(first.server)
       .post(ENDPOINTS)
       .set('Authorization', auth)
@@ -58,14 +73,23 @@ describe('services on a tampered store (all-in-one, sqlite, signed chain)', () =
       .set('Authorization', auth)
       .send({ expire_current_in: 3600 });
     expect(rotated.status).toBe(200);
-    const revoked = await request(first.server)
+    const revokedPrevious = await request(first.server)
       .post(`${ENDPOINTS}/${endpointId}/secret/revoke-previous`)
       .set('Authorization', auth);
-    expect(revoked.status).toBe(200);
+    expect(revokedPrevious.status).toBe(200);
+    // The anchor written at shutdown must have seen the whole log, the revocations included.
+    const [head] = await first.store.read(endpointStreamName(endpointId), { fromRevision: 2 });
+    const anchors = first.app.get(AnchorService);
+    await waitFor(
+      () => (comparePositions(anchors.position, head.position) ?? -1) >= 0,
+      'the anchor writer at the end of the log',
+    );
     await first.app.close(); // the store file stays: tampered with below
 
     const db = new Database(sqlitePath);
     try {
+      // The tail of a revoked key's stream cut off: what is left is a valid, signed chain.
+      db.prepare('DELETE FROM events WHERE stream = ? AND revision = 1').run(revokedStream);
       // A forged API key, hashed as the store hashes, with no signature.
       const stream = apiKeyStreamName('ak_ffffffffffffffff');
       const data = {
@@ -142,6 +166,24 @@ describe('services on a tampered store (all-in-one, sqlite, signed chain)', () =
     expect(genuine.status).toBe(200);
   });
 
+  it('an API key whose revocation was cut off after the last anchor stays revoked', async () => {
+    const response = await request(second.server)
+      .get(ENDPOINTS)
+      .set('Authorization', `Bearer ${revokedKey}`);
+    expect(response.status).toBe(401);
+  });
+
+  it('/health names the audit refusals, and no anchor seals the tampered store', async () => {
+    const health = await waitFor(async () => {
+      const response = await request(second.server).get('/health');
+      return response.status === 503 && JSON.stringify(response.body).includes('audit')
+        ? response
+        : undefined;
+    }, '/health reporting the refused events');
+    expect(JSON.stringify(health.body)).toMatch(/events refused as tampered with/);
+    expect(second.app.get(AnchorService).refused).toMatch(/is not as anchored/);
+  });
+
   it('the revoked previous secret does not sign again: the endpoint fails closed', async () => {
     const signed = await request(second.server)
       .post(`${ENDPOINTS}/${endpointId}/signatures`)
@@ -166,5 +208,6 @@ describe('services on a tampered store (all-in-one, sqlite, signed chain)', () =
       true,
     );
     expect(refusals.some((line) => line.includes(endpointStreamName(endpointId)))).toBe(true);
+    expect(refusals.some((line) => line.includes(`${revokedStream}@1: truncated`))).toBe(true);
   });
 });
