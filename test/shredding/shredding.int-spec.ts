@@ -143,6 +143,18 @@ describe('crypto-shredding, distributed (sqlite, projector writing real JetStrea
         findAnywhere(filesUnder(nats.storeDir!), { ciphertext: sealed[1].ciphertext }).length > 0,
       'the key ring view in the JetStream files',
     );
+    // The attack works before the deletion: the scan finds the key, and it opens both.
+    expect(findAnywhere(filesUnder(rotor.dir), { wrappedKey }).length).toBeGreaterThan(0);
+    expect(
+      recoverSecrets(
+        filesUnder(rotor.dir, nats.storeDir!),
+        parseKekRing(rotor.kekRingText),
+        endpoint.id,
+        sealed,
+      ).sort(),
+    ).toEqual([secret, rotation.secret].sort());
+    // The wrapped data key never reaches JetStream: the key ring view holds sealed keys only.
+    expect(findAnywhere(filesUnder(nats.storeDir!), { wrappedKey })).toEqual([]);
     await rotor.client.request<unknown, DeleteEndpointReply>(
       SUBJECTS.command.deleteEndpoint,
       { meta: meta(), tenantId: 'acme', endpointId: endpoint.id },
