@@ -125,3 +125,26 @@ export const generateAuditPrivateKey = (): string => randomBytes(KEY_BYTES).toSt
 /** The verifier of a signer's own public key. */
 export const verifierOf = (signer: AuditSigner): AuditVerifier =>
   createAuditVerifier([signer.publicKey]);
+
+/**
+ * `verifier`, remembering the last `capacity` signatures that verified: a stream read again
+ * (each command reads its endpoint's data-key stream) is then checked by its hashes alone.
+ * Sound because a remembered signature is of the very hash the reader recomputes from the
+ * content; only successes are remembered, so a bad signature is checked every time.
+ */
+export function rememberingVerifier(verifier: AuditVerifier, capacity = 10_000): AuditVerifier {
+  const verified = new Set<string>();
+  return {
+    keyIds: verifier.keyIds,
+    verify(keyId, message, signature) {
+      if (typeof keyId !== 'string' || typeof signature !== 'string') return false;
+      const entry = `${keyId}\n${signature}\n${message}`;
+      if (verified.has(entry)) return true;
+      if (!verifier.verify(keyId, message, signature)) return false;
+      // Oldest first out: a Set iterates in insertion order.
+      if (verified.size >= capacity) verified.delete(verified.values().next().value as string);
+      verified.add(entry);
+      return true;
+    },
+  };
+}

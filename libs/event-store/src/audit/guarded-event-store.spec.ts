@@ -61,7 +61,7 @@ describe('GuardedEventStore', () => {
     expect(refusals).toEqual([]);
   });
 
-  it('given a stream cut short of its anchored head, when read, then it is refused as truncated', async () => {
+  it('given a stream cut short of its anchored head, when read twice, then it is refused each time and reported once, as truncated', async () => {
     await append(inner, 3);
     const anchored = await inner.read(STREAM);
     const cut = new SqliteEventStore(':memory:');
@@ -74,6 +74,8 @@ describe('GuardedEventStore', () => {
         (refused) => refusals.push(refused),
         new Map([[STREAM, headOf(anchored[2])]]),
       );
+      await expect(store.read(STREAM)).rejects.toMatchObject({ code: 'stream_tampered' });
+      // Read again (a retried command): refused again, reported once.
       await expect(store.read(STREAM)).rejects.toMatchObject({ code: 'stream_tampered' });
       expect(refusals).toEqual([
         expect.objectContaining({ stream: STREAM, revision: 2, reason: 'truncated' }),

@@ -12,6 +12,7 @@ import {
   type Subscription,
 } from '../event-store.port';
 import type { StreamHead } from './anchor';
+import { rememberingVerifier } from './audit-key';
 import { FeedGuard, trustedPrefix, type AuditPolicy, type Refusal } from './trusted-history';
 
 /** A stream holds an event the audit guard refused: nothing of it is acted on. */
@@ -43,19 +44,23 @@ export class TamperedStreamError extends Error {
 export class GuardedEventStore implements EventStore {
   private refusedCount = 0;
   private lastRefusal?: Refusal;
+  private readonly reported = new Set<string>();
   /** Present only when the inner store has it: health falls back to `ping` otherwise. */
   readonly checkWritable?: () => Promise<void>;
 
+  private readonly policy: AuditPolicy;
+
   constructor(
     private readonly inner: EventStore,
-    private readonly policy: AuditPolicy,
+    policy: AuditPolicy,
     private readonly onRefused: (refusal: Refusal) => void,
     private readonly anchoredHeads: ReadonlyMap<string, StreamHead> = new Map(),
   ) {
+    this.policy = { ...policy, verifier: rememberingVerifier(policy.verifier) };
     if (inner.checkWritable) this.checkWritable = () => inner.checkWritable!();
   }
 
-  /** Events refused since start (reported by the `audit` readiness check). */
+  /** Distinct events refused since start (reported by the `audit` readiness check). */
   get refused(): number {
     return this.refusedCount;
   }
@@ -155,7 +160,14 @@ export class GuardedEventStore implements EventStore {
     return this.inner.close();
   }
 
+  /**
+   * Once per refused event and reason: a stream read again (a retried command, the lag
+   * count of every health tick) is refused again, but reported only the first time.
+   */
   private report(refused: Refusal): void {
+    const key = `${refused.stream}@${refused.revision}:${refused.reason}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
     this.refusedCount += 1;
     this.lastRefusal = refused;
     this.onRefused(refused);

@@ -7,7 +7,9 @@ import {
   createAuditSigner,
   createAuditVerifier,
   generateAuditPrivateKey,
+  rememberingVerifier,
   verifierOf,
+  type AuditVerifier,
 } from './audit-key';
 import { chainEvents, GENESIS_HASH, hashEvent } from './hash-chain';
 import { FeedGuard, trustedPrefix } from './trusted-history';
@@ -94,6 +96,33 @@ describe('the signed chain (v2)', () => {
     expect(guard.check(events[0])).toBeUndefined();
     expect(guard.check(events[1])).toBeUndefined();
     expect(guard.check(events[2])).toMatchObject({ reason: 'bad_signature' });
+  });
+});
+
+describe('rememberingVerifier', () => {
+  it('given a signature verified once, then it is not checked again; a bad one is checked every time', () => {
+    const inner = verifierOf(signer);
+    const checked: boolean[] = [];
+    const counting: AuditVerifier = {
+      keyIds: inner.keyIds,
+      verify: (keyId, message, signature) => {
+        const ok = inner.verify(keyId, message, signature);
+        checked.push(ok);
+        return ok;
+      },
+    };
+    const verifier = rememberingVerifier(counting, 1);
+    const sig = signer.sign('m1');
+    expect([
+      verifier.verify(signer.keyId, 'm1', sig),
+      verifier.verify(signer.keyId, 'm1', sig),
+    ]).toEqual([true, true]);
+    expect(verifier.verify(signer.keyId, 'm2', sig)).toBe(false);
+    expect(verifier.verify(signer.keyId, 'm2', sig)).toBe(false);
+    // Capacity 1: m3 evicts m1, which is checked again.
+    expect(verifier.verify(signer.keyId, 'm3', signer.sign('m3'))).toBe(true);
+    expect(verifier.verify(signer.keyId, 'm1', sig)).toBe(true);
+    expect(checked).toEqual([true, false, false, true, true]);
   });
 });
 
