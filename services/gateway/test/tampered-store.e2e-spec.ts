@@ -170,7 +170,7 @@ describe('services on a tampered store (all-in-one, sqlite, signed chain)', () =
     expect(response.status).toBe(401);
   });
 
-  it('/health names the audit refusals, and no anchor seals the tampered store', async () => {
+  it('/health and /metrics name the audit refusals, and no anchor seals the tampered store', async () => {
     const health = await waitFor(async () => {
       const response = await request(second.server).get('/health');
       return response.status === 503 && JSON.stringify(response.body).includes('audit')
@@ -178,6 +178,8 @@ describe('services on a tampered store (all-in-one, sqlite, signed chain)', () =
         : undefined;
     }, '/health reporting the refused events');
     expect(JSON.stringify(health.body)).toMatch(/events refused as tampered with/);
+    const metrics = await request(second.server).get('/metrics');
+    expect(metrics.text).toMatch(/^rotor_audit_intact\{service="command"\} 0$/m);
     expect(second.app.get(AnchorService).refused).toMatch(/is not as anchored/);
   });
 
