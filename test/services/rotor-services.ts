@@ -71,6 +71,8 @@ export class RotorServices {
       NATS_URL: this.natsUrl,
       SQLITE_PATH: this.sqlitePath,
       LOG_LEVEL: 'warn',
+      // As start:distributed does: the services without the ring verify with its public half.
+      ROTOR_AUDIT_PUBLIC_KEY: parseKekRing(this.kekRingText).audit!.publicKey,
     });
     const { module, servesSubjects } = MODULES[service];
     @Module({
