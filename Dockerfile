@@ -48,6 +48,8 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY deploy/healthcheck.js ./deploy/healthcheck.js
+# The audit anchors' volume (docker-compose.yml): a new named volume takes this owner.
+RUN mkdir -p /var/lib/rotor-anchors && chown rotor:rotor /var/lib/rotor-anchors
 USER rotor:rotor
 EXPOSE 3000
 CMD ["node", "dist/services/gateway/src/main.js"]

@@ -22,8 +22,12 @@
  *   ROTOR_KEK_RING_FILE  <ROTOR_DATA_DIR>/kek-ring.json by default, generated on the first
  *                        run: for development only, whoever reads it can decrypt every secret
  *   PORT                 the gateway's port, 3000 by default
+ *   ROTOR_AUDIT_*        the audit settings (README: Audit), passed to the services that
+ *                        open the store; ROTOR_AUDIT_PUBLIC_KEY defaults to the public half
+ *                        of the ring's audit key, so the projector and the query service
+ *                        verify what they read without holding the ring
  * Each service gets only the configuration it needs (RUNTIME_NEEDS): its own NATS URL; the
- * store settings if it opens the store; the KEK ring only command and signer. Other Rotor
+ * store and audit settings if it opens the store; the KEK ring only command and signer. Other Rotor
  * variables of this shell are not passed on; LOG_LEVEL, NATS_REQUEST_TIMEOUT_MS and the
  * gateway's limits are.
  *
@@ -43,7 +47,7 @@ import { createInterface } from 'node:readline';
 import { API_KEYS_BUCKET } from '@rotor/access';
 import { CONFIG_VARIABLES, redactUrl } from '@rotor/config';
 import { BUCKETS } from '@rotor/contracts';
-import { generateKekRingText } from '@rotor/crypto';
+import { generateKekRingText, loadKekRing } from '@rotor/crypto';
 import { createEventStore } from '@rotor/event-store';
 import { connectNats, drainNats, JetStreamKvFactory } from '@rotor/messaging';
 import { HEALTH_RECORD_TTL_SECONDS, RUNTIME_NEEDS } from '@rotor/runtime';
@@ -126,6 +130,19 @@ function kekRingSettings(): Record<string, string> {
   return { ROTOR_KEK_RING_FILE: file };
 }
 
+/** The audit settings of every store-opening service; the public key is not a secret. */
+function auditSettings(kekRing: Record<string, string>): Record<string, string> {
+  const publicKey = env.ROTOR_AUDIT_PUBLIC_KEY || loadKekRing(kekRing)?.audit?.publicKey;
+  return Object.fromEntries([
+    ...(publicKey ? [['ROTOR_AUDIT_PUBLIC_KEY', publicKey]] : []),
+    ...[
+      'ROTOR_AUDIT_ANCHOR_FILE',
+      'ROTOR_AUDIT_ANCHOR_INTERVAL_S',
+      'ROTOR_AUDIT_LEGACY_UNTIL',
+    ].flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
+  ]) as Record<string, string>;
+}
+
 const passwordVariableOf = (service: Service): string =>
   `ROTOR_NATS_${service.toUpperCase()}_PASSWORD`;
 
@@ -182,6 +199,7 @@ function serviceEnvironment(
   service: Service,
   passwords: Record<Service, string>,
   kekRing: Record<string, string>,
+  audit: Record<string, string>,
 ): NodeJS.ProcessEnv {
   const rotorVariable = (name: string): boolean =>
     (CONFIG_VARIABLES as readonly string[]).includes(name) || /^(ROTOR_|NATS_|ESDB_)/.test(name);
@@ -206,6 +224,7 @@ function serviceEnvironment(
           ...(env.ESDB_CONNECTION_STRING
             ? { ESDB_CONNECTION_STRING: env.ESDB_CONNECTION_STRING }
             : {}),
+          ...audit,
         }
       : {}),
     ...(needs.kekRing ? kekRing : {}),
@@ -365,6 +384,7 @@ async function main(): Promise<void> {
     );
   if (nats) running.push(nats);
   const kekRing = kekRingSettings();
+  const audit = auditSettings(kekRing);
   await createOwnedBuckets(passwords);
   // Six processes opening a new file at once would race to create its schema.
   if (eventStore === 'sqlite') await createEventStore({ kind: 'sqlite', sqlitePath }).close();
@@ -422,7 +442,7 @@ async function main(): Promise<void> {
   });
 
   for (const service of DISTRIBUTED_SERVICES) {
-    const started = startService(service, serviceEnvironment(service, passwords, kekRing));
+    const started = startService(service, serviceEnvironment(service, passwords, kekRing, audit));
     services.push(started);
     running.push(started);
     started.child.once('exit', (code, signal) => {

@@ -17,11 +17,10 @@ interface LoadResult {
   readonly peakRssMb: number;
 }
 
-// Lengths of real values: a sealed key's ciphertext is 104 base64 characters, a wrapped
-// data key 80 (AES-256-GCM of a 50-character secret and of 32 bytes, with IV and tag).
+// Length of a real value: a sealed key's ciphertext is 104 base64 characters (AES-256-GCM of
+// a 50-character secret, with IV and tag). The view holds no wrapped data key.
 const CIPHERTEXT =
   'E2lyW3osY37tVA+AEZ9CyhpU3cO80hP2To6GxqiK/DTCxCmst3QRL3zugtKEDwD4mMMmG54Whm8w08iUsXebNAdt'; // + 16 = 104
-const WRAPPED = 'pZ8Yb0d0Kq8jz7T4nQ1sVb3m6WcXh2eL9fRkA5uGyN0tJiHoP4DqSxE7aM1lC6vB'; // + 16 = 80
 const hex32 = (i: number) => i.toString(16).padStart(32, '0');
 const base32 = (i: number) => i.toString(32).toUpperCase().padStart(16, '0');
 
@@ -35,7 +34,6 @@ const entryText = (i: number): string => {
   const older = base32(2 * i);
   return (
     `{"endpointId":"we_${hex32(i)}","tenantId":"tenant-${i % 1000}",` +
-    `"dataKey":{"kekId":"kek-2026-01","wrappedKey":"${WRAPPED}${base32(i)}","revision":0},` +
     `"keys":[{"keyId":"key_01JQ000000${newer}","ciphertext":"${CIPHERTEXT}${newer}",` +
     `"createdAt":"2026-03-01T12:00:00.000Z"},` +
     `{"keyId":"key_01JQ000000${older}","ciphertext":"${CIPHERTEXT}${older}",` +
@@ -53,9 +51,8 @@ export const loadTask = ({ endpoints }: { endpoints: number }): LoadResult => {
   const decoder = new TextDecoder();
   // Loading never opens a secret: the vault is never asked.
   const ring = new KeyRing({
-    unwrap: () => {
-      throw new Error('not used while loading');
-    },
+    dataKeyOf: () => Promise.reject(new Error('not used while loading')),
+    forget: () => undefined,
   });
   global.gc?.();
   const before = memory();

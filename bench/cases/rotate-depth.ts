@@ -53,7 +53,8 @@ export const rotateDepth: BenchCase = {
     const dir = tempDir('rotate-depth');
     const store = new SqliteEventStore(join(dir, 'rotor.sqlite'));
     try {
-      const vault = new DataKeyVault(store, parseKekRing(generateKekRingText()));
+      const kekRing = parseKekRing(generateKekRingText());
+      const vault = new DataKeyVault(store, kekRing);
       const clock = () => new Date();
       // The fsync'd append is timed apart: on a shared disk its latency is the noise, and
       // what must not grow with the stream is everything else (read, fold, decide, seal).
@@ -68,7 +69,7 @@ export const rotateDepth: BenchCase = {
           }
         },
       });
-      const service = () => new EndpointCommandsService(timed, vault, clock);
+      const service = () => new EndpointCommandsService(timed, vault, clock, kekRing);
       const meta = () => ({ actor: 'bench', requestId: randomUUID() });
       const seed = async (events: number): Promise<string> => {
         const { endpoint } = await service().register({ meta: meta(), tenantId: 'bench' });

@@ -91,6 +91,8 @@ describe('npm start (all-in-one)', () => {
   afterAll(async () => {
     await rotor.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    // The audit anchors sit next to the data dir, never inside it (README: Audit).
+    rmSync(`${dataDir}-anchors`, { recursive: true, force: true });
   });
 
   it('runs the quick start flow and keeps its state across a restart', async () => {

@@ -1,10 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { createApiKey } from '@rotor/access';
+import { generateKekRingText, parseKekRing } from '@rotor/crypto';
 import { createEventStore } from '@rotor/event-store';
 import { waitFor } from '@rotor/testing';
 import {
@@ -168,21 +177,29 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
         };
       }
       const sqlitePath = join(dataDir, 'rotor.sqlite');
+      // The ring the launcher would generate, made first so the key below is signed with its
+      // audit key, as the CLI signs it: the services refuse unsigned events.
+      const ring = generateKekRingText();
+      writeFileSync(join(dataDir, 'kek-ring.json'), ring, { mode: 0o600 });
       // No CLI in this test: the key's events go into the store the services will share.
       const store = createEventStore({ kind: 'sqlite', sqlitePath });
       try {
-        ({ plaintextKey: apiKey } = await createApiKey(store, {
-          tenantId: 'tenant-distributed',
-          scopes: [
-            'endpoints:read',
-            'endpoints:write',
-            'secrets:rotate',
-            'signatures:create',
-            'audit:read',
-          ],
-          name: 'distributed e2e',
-          actor: 'test:distributed-e2e',
-        }));
+        ({ plaintextKey: apiKey } = await createApiKey(
+          store,
+          {
+            tenantId: 'tenant-distributed',
+            scopes: [
+              'endpoints:read',
+              'endpoints:write',
+              'secrets:rotate',
+              'signatures:create',
+              'audit:read',
+            ],
+            name: 'distributed e2e',
+            actor: 'test:distributed-e2e',
+          },
+          { signer: parseKekRing(ring).audit },
+        ));
       } finally {
         await store.close();
       }
@@ -238,6 +255,7 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
         }
       await nats?.stop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir) rmSync(`${dataDir}-anchors`, { recursive: true, force: true });
     }, 60_000);
 
     it(
@@ -307,7 +325,7 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
       STEP_TIMEOUT_MS * 5,
     );
 
-    it('gives each service only its own configuration: the KEK ring to command and signer, the store to those that read it', () => {
+    it('gives each service only its own configuration: the KEK ring to command and signer, the store and the audit public key to those that read it', () => {
       const output = script!.output();
       const sqlite = join(dataDir, 'rotor.sqlite');
       const holdings = Object.fromEntries(
@@ -322,6 +340,8 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
                 ['SQLITE_PATH', 'EVENT_STORE', 'ESDB_CONNECTION_STRING'].includes(name),
               ),
               storeOpen: openFilesOf(pid).some((file) => file.startsWith(sqlite)),
+              // The generated ring has an audit key: readers verify with its public half.
+              auditPublicKey: variables.includes('ROTOR_AUDIT_PUBLIC_KEY'),
               otherPasswords: variables.filter((name) => /^ROTOR_NATS_\w+_PASSWORD$/.test(name)),
             },
           ];
@@ -335,6 +355,7 @@ describeWithNatsServer('distributed mode (npm run start:distributed)', () => {
               kekRing: RUNTIME_NEEDS[service].kekRing,
               storeSettings: RUNTIME_NEEDS[service].eventStore,
               storeOpen: RUNTIME_NEEDS[service].eventStore,
+              auditPublicKey: RUNTIME_NEEDS[service].eventStore,
               otherPasswords: [],
             },
           ]),

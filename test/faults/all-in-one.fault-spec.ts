@@ -58,7 +58,7 @@ describe('fault tier: all-in-one mode', () => {
     async () => {
       const run = createRunFiles('rotor-faults-all-in-one-');
       files = run;
-      const apiKey = await prepareStore(run.sqlitePath, 'tenant-faults');
+      const apiKey = await prepareStore(run, 'tenant-faults');
       const [port] = await freePorts(1);
       const start = async (): Promise<StartedProcess> => {
         const started = startAllInOne(run, port);

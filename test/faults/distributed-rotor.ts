@@ -36,7 +36,7 @@ export class DistributedRotor {
   static async start(): Promise<DistributedRotor> {
     const files = createRunFiles('rotor-faults-distributed-');
     try {
-      const apiKey = await prepareStore(files.sqlitePath, 'tenant-faults');
+      const apiKey = await prepareStore(files, 'tenant-faults');
       const nats = await NatsServerProcess.create(files.natsStoreDir);
       const [gatewayPort] = await freePorts(1);
       const rotor = new DistributedRotor(files, nats, gatewayPort, apiKey);

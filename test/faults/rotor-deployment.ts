@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ALL_SCOPES, createApiKey } from '@rotor/access';
-import { generateKekRingText } from '@rotor/crypto';
+import { generateKekRingText, parseKekRing } from '@rotor/crypto';
 import { createEventStore } from '@rotor/event-store';
 import { findNatsServer, waitFor } from '@rotor/testing';
 import { freePorts } from '../deployment/rotor-nats-server';
@@ -52,23 +52,32 @@ export function createRunFiles(prefix: string): RunFiles {
     sqlitePath: join(dir, 'rotor.sqlite'),
     kekRingFile,
     natsStoreDir,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      // The default place of the command service's audit anchors, next to the store's dir.
+      rmSync(`${dir}-anchors`, { recursive: true, force: true });
+    },
   };
 }
 
 /**
  * Creates the store (one process creates the schema, not six at once) and an API key with
- * every scope, written into the store the services will read: the plaintext key.
+ * every scope, written into the store the services will read, signed with the run's audit
+ * key as the CLI signs it (the services refuse unsigned events): the plaintext key.
  */
-export async function prepareStore(sqlitePath: string, tenantId: string): Promise<string> {
-  const store = createEventStore({ kind: 'sqlite', sqlitePath });
+export async function prepareStore(files: RunFiles, tenantId: string): Promise<string> {
+  const store = createEventStore({ kind: 'sqlite', sqlitePath: files.sqlitePath });
   try {
-    const { plaintextKey } = await createApiKey(store, {
-      tenantId,
-      scopes: [...ALL_SCOPES],
-      name: 'fault tests',
-      actor: 'test:faults',
-    });
+    const { plaintextKey } = await createApiKey(
+      store,
+      {
+        tenantId,
+        scopes: [...ALL_SCOPES],
+        name: 'fault tests',
+        actor: 'test:faults',
+      },
+      { signer: parseKekRing(readFileSync(files.kekRingFile, 'utf8')).audit },
+    );
     return plaintextKey;
   } finally {
     await store.close();
@@ -82,6 +91,8 @@ const commonEnv = (files: RunFiles): NodeJS.ProcessEnv => ({
   ROTOR_DATA_DIR: files.dir,
   SQLITE_PATH: files.sqlitePath,
   ROTOR_KEK_RING_FILE: files.kekRingFile,
+  // As start:distributed does: the services without the ring verify with its public half.
+  ROTOR_AUDIT_PUBLIC_KEY: parseKekRing(readFileSync(files.kekRingFile, 'utf8')).audit!.publicKey,
   NATS_REQUEST_TIMEOUT_MS: String(GATEWAY_DEADLINE_MS),
   // The load is a handful of clients on one key: no rate limit may shape it.
   RATE_LIMIT_PER_MINUTE: '1000000',

@@ -39,14 +39,14 @@ describeIfNats('NATS outage: kill -9 and restart of nats-server (int)', () => {
     await nats?.stop();
   });
 
-  const signsWith = (endpointId: string, secret: string): boolean => {
+  const signsWith = async (endpointId: string, secret: string): Promise<boolean> => {
     const request = { endpointId, msgId: 'msg_1', timestamp: 1_700_000_000, payload: '{}' };
     const expected = signatureHeaders({
       ...request,
       secrets: [Buffer.from(secret.replace(/^whsec_/, ''), 'base64')],
     })['webhook-signature'];
     try {
-      const signed = rotor.get('signer', SignerService).sign(request);
+      const signed = await rotor.get('signer', SignerService).sign(request);
       return signed.headers.webhookSignature.split(' ')[0] === expected;
     } catch {
       return false;
@@ -91,7 +91,7 @@ describeIfNats('NATS outage: kill -9 and restart of nats-server (int)', () => {
       'the projector to report not ready',
       15_000,
     );
-    expect(signsWith(endpoint.id, newest!.secret)).toBe(false);
+    expect(await signsWith(endpoint.id, newest!.secret)).toBe(false);
 
     const restarted = Date.now();
     await nats.restart();

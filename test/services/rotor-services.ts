@@ -71,6 +71,8 @@ export class RotorServices {
       NATS_URL: this.natsUrl,
       SQLITE_PATH: this.sqlitePath,
       LOG_LEVEL: 'warn',
+      // As start:distributed does: the services without the ring verify with its public half.
+      ROTOR_AUDIT_PUBLIC_KEY: parseKekRing(this.kekRingText).audit!.publicKey,
     });
     const { module, servesSubjects } = MODULES[service];
     @Module({
@@ -119,5 +121,7 @@ export class RotorServices {
     if (this.clientConnection) await drainNats(this.clientConnection);
     await this.store?.close();
     rmSync(this.dir, { recursive: true, force: true });
+    // The default place of the command service's audit anchors (outside the store's dir).
+    rmSync(`${this.dir}-anchors`, { recursive: true, force: true });
   }
 }

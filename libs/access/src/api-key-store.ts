@@ -4,6 +4,7 @@ import {
   chainEvents,
   GENESIS_HASH,
   START,
+  type AuditSigner,
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
@@ -48,17 +49,22 @@ export type ChainApiKeyEvents = (
   events: readonly UnchainedApiKeyEvent[],
 ) => EventToAppend[];
 
-const defaultChain: ChainApiKeyEvents = (stream, lastEvent, events) =>
-  chainEvents(
-    stream,
-    lastEvent ? lastEvent.revision + 1 : 0,
-    lastEvent ? lastEvent.hash : GENESIS_HASH,
-    events,
-  );
+const chainWith =
+  (signer: AuditSigner | undefined): ChainApiKeyEvents =>
+  (stream, lastEvent, events) =>
+    chainEvents(
+      stream,
+      lastEvent ? lastEvent.revision + 1 : 0,
+      lastEvent ? lastEvent.hash : GENESIS_HASH,
+      events,
+      signer,
+    );
 
 export interface ApiKeyStoreOptions {
   readonly now?: () => Date;
   readonly requestId?: string;
+  /** Signs the chain (DESIGN §6): the KEK ring's audit key, where the caller holds it. */
+  readonly signer?: AuditSigner;
   readonly chain?: ChainApiKeyEvents;
 }
 
@@ -179,7 +185,7 @@ async function append(
 ): Promise<void> {
   const stream = apiKeyStreamName(id);
   const requestId = options.requestId ?? randomUUID();
-  const chain = options.chain ?? defaultChain;
+  const chain = options.chain ?? chainWith(options.signer);
   const events = chain(stream, lastEvent, [
     {
       type,

@@ -1,4 +1,4 @@
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /**
  * Every setting Rotor reads, from environment variables, validated once at start. A bad
@@ -23,11 +23,24 @@ export interface RotorConfig {
   readonly esdbConnectionString?: string;
   /** JSON text of the KEK ring, from ROTOR_KEK_RING or the file ROTOR_KEK_RING_FILE. */
   readonly kekRing: { readonly text?: string; readonly file?: string };
+  /** The audit trail (README: Audit). */
+  readonly audit: AuditConfig;
   readonly logLevel: LogLevel;
   readonly port: number;
   readonly natsRequestTimeoutMs: number;
   readonly rateLimit: { readonly perMinute: number; readonly burst: number };
   readonly maxBodyBytes: number;
+}
+
+export interface AuditConfig {
+  /** ROTOR_AUDIT_PUBLIC_KEY: base64 Ed25519 public key(s), comma-separated, for readers. */
+  readonly publicKeys?: string;
+  /** ROTOR_AUDIT_ANCHOR_FILE: the append-only anchor file, outside the store's directory. */
+  readonly anchorFile: string;
+  /** ROTOR_AUDIT_ANCHOR_INTERVAL_S: seconds between anchors (and one at shutdown). */
+  readonly anchorIntervalSeconds: number;
+  /** ROTOR_AUDIT_LEGACY_UNTIL: unsigned history is accepted up to this global position. */
+  readonly legacyUntil?: string;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +62,7 @@ export const CONFIG_DEFAULTS = {
   RATE_LIMIT_BURST: '100',
   MAX_BODY_BYTES: '1048576',
   SQLITE_THREAD: 'worker',
+  ROTOR_AUDIT_ANCHOR_INTERVAL_S: '60',
 } as const;
 
 export const loadConfig = (env: Env = process.env): RotorConfig => {
@@ -98,6 +112,21 @@ export const loadConfig = (env: Env = process.env): RotorConfig => {
   )
     problems.push('ROTOR_KEK_RING_FILE must be a path (absolute, or relative starting with ./)');
 
+  // The store's directory: an anchor there would be rewritten along with the store.
+  const storeDir = resolve(eventStore === 'sqlite' ? dirname(sqlitePath) : dataDir);
+  const anchorFile = resolve(
+    env.ROTOR_AUDIT_ANCHOR_FILE ||
+      join(dirname(storeDir), `${basename(storeDir)}-anchors`, 'anchors.jsonl'),
+  );
+  const insideStore = relative(storeDir, anchorFile);
+  if (!insideStore.startsWith('..') && !isAbsolute(insideStore))
+    problems.push(`ROTOR_AUDIT_ANCHOR_FILE must be outside the store's directory ${storeDir}`);
+  const legacyUntil = env.ROTOR_AUDIT_LEGACY_UNTIL || undefined;
+  if (legacyUntil !== undefined && !/^\d+(:\d+)?$/.test(legacyUntil))
+    problems.push(
+      `ROTOR_AUDIT_LEGACY_UNTIL must be a global position, e.g. 1234 (got "${legacyUntil}")`,
+    );
+
   const config: RotorConfig = {
     natsUrl,
     eventStore,
@@ -106,6 +135,12 @@ export const loadConfig = (env: Env = process.env): RotorConfig => {
     sqliteThread: oneOf<SqliteThread>('SQLITE_THREAD', ['worker', 'main']),
     esdbConnectionString,
     kekRing: { text: env.ROTOR_KEK_RING || undefined, file: env.ROTOR_KEK_RING_FILE || undefined },
+    audit: {
+      publicKeys: env.ROTOR_AUDIT_PUBLIC_KEY || undefined,
+      anchorFile,
+      anchorIntervalSeconds: integer('ROTOR_AUDIT_ANCHOR_INTERVAL_S', 1, 86_400),
+      legacyUntil,
+    },
     logLevel: oneOf<LogLevel>('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),
     port: integer('PORT', 1, 65535),
     natsRequestTimeoutMs: integer('NATS_REQUEST_TIMEOUT_MS', 100, 120_000),
@@ -126,4 +161,7 @@ export const CONFIG_VARIABLES = [
   'ESDB_CONNECTION_STRING',
   'ROTOR_KEK_RING',
   'ROTOR_KEK_RING_FILE',
+  'ROTOR_AUDIT_PUBLIC_KEY',
+  'ROTOR_AUDIT_ANCHOR_FILE',
+  'ROTOR_AUDIT_LEGACY_UNTIL',
 ] as const;

@@ -199,8 +199,11 @@ describe('validateMessage', () => {
 
   it('accepts the key-ring view the signer reads', () => {
     expect(validateMessage('KeyRingView', KEY_RING_VIEW).ok).toBe(true);
-    expect(errorsOf('KeyRingView', { ...KEY_RING_VIEW, dataKey: { kekId: 'k' } })).toEqual([
-      { field: 'dataKey.wrappedKey', message: 'is required' },
+    expect(
+      errorsOf('KeyRingView', { ...KEY_RING_VIEW, keys: [{ keyId: KEY_RING_VIEW.keys[0].keyId }] }),
+    ).toEqual([
+      { field: 'keys[0].ciphertext', message: 'is required' },
+      { field: 'keys[0].createdAt', message: 'is required' },
     ]);
   });
 

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   chainEvents,
   GENESIS_HASH,
+  type AuditSigner,
   type EventStore,
   type EventToAppend,
   type RecordedEvent,
@@ -33,6 +34,8 @@ export interface DataKeyVaultOptions {
   readonly clock?: () => Date;
   /** Unwrapped data keys kept in memory, least recently used evicted. Default 1000. */
   readonly cacheSize?: number;
+  /** Signs the data-key streams' chain (DESIGN §6); default: the KEK ring's audit key. */
+  readonly signer?: AuditSigner;
 }
 
 export type RewrapOutcome = 'rewrapped' | 'already_primary' | 'shredded';
@@ -53,6 +56,7 @@ export class DataKeyVault {
   private readonly actor: string;
   private readonly clock: () => Date;
   private readonly cacheSize: number;
+  private readonly signer: AuditSigner | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -62,6 +66,7 @@ export class DataKeyVault {
     this.actor = options.actor ?? 'rotor-crypto';
     this.clock = options.clock ?? (() => new Date());
     this.cacheSize = options.cacheSize ?? 1000;
+    this.signer = options.signer ?? kekRing.audit;
   }
 
   /** The endpoint's current wrapped data key; undefined if it has none (or it was shredded). */
@@ -118,6 +123,18 @@ export class DataKeyVault {
     );
     this.remember(wrapped.endpointId, wrapped.wrappedKey, dataKey);
     return Buffer.from(dataKey);
+  }
+
+  /**
+   * The endpoint's plaintext data key (a copy), read from the store on first use and then
+   * served from memory; undefined when it has none (never created, or shredded). A re-wrap
+   * changes the wrapping, not the data key, so a cached key stays right until `forget`.
+   */
+  async dataKeyOf(endpointId: string): Promise<Buffer | undefined> {
+    const cached = this.cache.get(endpointId);
+    if (cached) return Buffer.from(cached.dataKey);
+    const wrapped = await this.get(endpointId);
+    return wrapped ? this.unwrap(wrapped) : undefined;
   }
 
   /**
@@ -199,6 +216,7 @@ export class DataKeyVault {
           },
         },
       ],
+      this.signer,
     );
     return chained;
   }
@@ -212,7 +230,8 @@ export class DataKeyVault {
     }
   }
 
-  private forget(endpointId: string): void {
+  /** Drops (and zeroes) the endpoint's data key from memory, e.g. once it was deleted. */
+  forget(endpointId: string): void {
     // Zeroed so a shredded key does not linger in freed memory longer than it must.
     this.cache.get(endpointId)?.dataKey.fill(0);
     this.cache.delete(endpointId);

@@ -6,3 +6,4 @@ export * from './kek-ring';
 export * from './key-sealing';
 export * from './secrets';
 export * from './signing';
+export * from './audit-policy';

@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import {
+  AuditKeyError,
+  createAuditSigner,
+  generateAuditPrivateKey,
+  type AuditSigner,
+} from '@rotor/event-store';
 
 /**
  * Key-encryption keys from configuration (DESIGN §2). Several KEKs can be configured at
  * once so a KEK can be rotated: new data keys are wrapped under the primary, and data keys
  * wrapped under an older KEK still open until `DataKeyVault.rewrap` has moved them.
  *
- * Format: {"primary":"kek-2025","keys":{"kek-2025":"<base64 of 32 bytes>", ...}}
+ * Format: {"primary":"kek-2025","keys":{"kek-2025":"<base64 of 32 bytes>", ...},
+ *          "audit":{"privateKey":"<base64 of a 32-byte Ed25519 seed>"}}
+ *
+ * `audit` is the private half of the audit key (DESIGN §6): it lives with the KEKs because
+ * the same processes write (and so sign) and the same threat applies to both. It is
+ * optional so a ring made before signed audit still loads; without it, events are written
+ * unsigned (chain v1) and the process says so at start.
  *
  * No error message, log line or serialisation of a ring ever contains key material.
  */
@@ -37,6 +49,13 @@ export interface KekRing {
   has(id: string): boolean;
   /** A copy of the KEK's bytes; throws `UnknownKekError`. */
   get(id: string): Buffer;
+  /** The audit signing key, when the ring has one. */
+  readonly audit?: AuditSigner;
+  /**
+   * `audit.legacyUntil`: the store's last position when the key was added to a ring in use,
+   * so the unsigned history before it stays acceptable (ROTOR_AUDIT_LEGACY_UNTIL wins).
+   */
+  readonly auditLegacyUntil?: string;
 }
 
 class ConfiguredKekRing implements KekRing {
@@ -46,6 +65,8 @@ class ConfiguredKekRing implements KekRing {
   constructor(
     readonly primaryId: string,
     keys: ReadonlyMap<string, Buffer>,
+    readonly audit?: AuditSigner,
+    readonly auditLegacyUntil?: string,
   ) {
     this.#keys = keys;
   }
@@ -69,6 +90,8 @@ class ConfiguredKekRing implements KekRing {
 export const createKekRing = (
   primaryId: string,
   keys: Readonly<Record<string, Buffer>>,
+  audit?: AuditSigner,
+  auditLegacyUntil?: string,
 ): KekRing => {
   const entries = Object.entries(keys);
   if (entries.length === 0) throw new KekRingError('KEK ring has no keys');
@@ -88,7 +111,7 @@ export const createKekRing = (
     throw new KekRingError(
       `KEK ring primary is not one of its keys (${[...ring.keys()].join(', ')})`,
     );
-  return new ConfiguredKekRing(primaryId, ring);
+  return new ConfiguredKekRing(primaryId, ring, audit, auditLegacyUntil);
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -103,7 +126,7 @@ export const parseKekRing = (text: string): KekRing => {
     throw new KekRingError(`KEK ring is not valid JSON: ${FORMAT_HINT}`);
   }
   if (!isRecord(parsed)) throw new KekRingError(`KEK ring is not a JSON object: ${FORMAT_HINT}`);
-  const { primary, keys } = parsed;
+  const { primary, keys, audit } = parsed;
   if (typeof primary !== 'string' || primary.length === 0)
     throw new KekRingError(`KEK ring has no "primary": ${FORMAT_HINT}`);
   if (!isRecord(keys)) throw new KekRingError(`KEK ring has no "keys" object: ${FORMAT_HINT}`);
@@ -114,7 +137,27 @@ export const parseKekRing = (text: string): KekRing => {
       throw new KekRingError(`${name} is not a base64 string`);
     decoded[id] = Buffer.from(value, 'base64');
   });
-  return createKekRing(primary, decoded);
+  if (audit === undefined) return createKekRing(primary, decoded);
+  const legacyUntil = isRecord(audit) ? audit.legacyUntil : undefined;
+  if (
+    legacyUntil !== undefined &&
+    (typeof legacyUntil !== 'string' || !/^\d+(:\d+)?$/.test(legacyUntil))
+  )
+    throw new KekRingError('KEK ring "audit.legacyUntil" must be a global position, e.g. "1234"');
+  return createKekRing(primary, decoded, parseAudit(audit), legacyUntil);
+};
+
+const parseAudit = (audit: unknown): AuditSigner => {
+  if (!isRecord(audit))
+    throw new KekRingError('KEK ring "audit" must be {"privateKey": "<base64 of 32 bytes>"}');
+  try {
+    return createAuditSigner(audit.privateKey);
+  } catch (error) {
+    // AuditKeyError messages never quote the key.
+    if (error instanceof AuditKeyError)
+      throw new KekRingError(`KEK ring "audit": ${error.message}`);
+    throw error;
+  }
 };
 
 export interface KekRingEnv {
@@ -143,8 +186,27 @@ export const loadKekRing = (env: KekRingEnv): KekRing | undefined => {
   return parseKekRing(content);
 };
 
-/** A fresh ring with one primary KEK, `dev-<yyyy-mm-dd>`: for dev mode only. */
+/** A fresh ring with one primary KEK, `dev-<yyyy-mm-dd>`, and an audit key: dev mode only. */
 export const generateKekRingText = (now: Date = new Date()): string => {
   const id = `dev-${now.toISOString().slice(0, 10)}`;
-  return JSON.stringify({ primary: id, keys: { [id]: randomBytes(KEK_BYTES).toString('base64') } });
+  return JSON.stringify({
+    primary: id,
+    keys: { [id]: randomBytes(KEK_BYTES).toString('base64') },
+    audit: { privateKey: generateAuditPrivateKey() },
+  });
+};
+
+/**
+ * The ring's JSON with an audit key added, for a development ring made before signing; the
+ * history up to `legacyUntil` (the store's last position, if any) stays acceptable.
+ */
+export const withGeneratedAuditKey = (ringText: string, legacyUntil?: string): string => {
+  const parsed = JSON.parse(ringText) as Record<string, unknown>;
+  return JSON.stringify({
+    ...parsed,
+    audit: {
+      privateKey: generateAuditPrivateKey(),
+      ...(legacyUntil === undefined ? {} : { legacyUntil }),
+    },
+  });
 };

@@ -501,7 +501,7 @@ describe('handleCommand', () => {
         }),
       );
       const result = handled(await handle(counted, rotate(2, true), { cache }));
-      expect(reads).toEqual([1, undefined]);
+      expect(reads).toStrictEqual([1, undefined]);
       expect(result.nextExpectedRevision).toBe(3);
       expect(cache.get(STREAM)?.head?.revision).toBe(3);
     });
@@ -516,6 +516,23 @@ describe('handleCommand', () => {
       cache.set(STREAM, { ...stale, head: { ...stale.head!, revision: 7 } });
       const result = handled(await handle(store, rotate(3, true), { cache }));
       expect(result.nextExpectedRevision).toBe(3);
+    });
+
+    it('given a tail that does not chain to the cached head, then it reads the stream whole', async () => {
+      const cache = new StreamFoldCache<EndpointState, EndpointEvent>();
+      await handle(store, register, { cache });
+      handled(await handle(store, rotate(2, true), { cache }));
+      // Same revision, another hash: what the cache holds is not what the tail follows
+      // (the stream was rewritten under us), so the tail alone cannot be trusted.
+      const stale = cache.get(STREAM)!;
+      cache.set(STREAM, {
+        ...stale,
+        head: { ...stale.head!, metadata: { ...stale.head!.metadata, hash: 'f'.repeat(64) } },
+      });
+      handled(await handle(store, rotate(3, true)));
+      const { counted, reads } = readsOf(store);
+      handled(await handle(counted, rotate(4, true), { cache }));
+      expect(reads).toStrictEqual([2, undefined]);
     });
 
     it('evicts the least recently used stream beyond its capacity', () => {

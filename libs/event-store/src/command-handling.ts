@@ -1,3 +1,4 @@
+import type { AuditSigner } from './audit/audit-key';
 import { chainEvents, GENESIS_HASH } from './audit/hash-chain';
 import {
   WrongExpectedRevisionError,
@@ -70,6 +71,8 @@ export interface HandleCommandOptions<State, Event, Rejection> {
   readonly request?: unknown;
   /** Stamps `occurredAt` and is the clock of the 24 h window; injected so tests control time. */
   readonly now: () => Date;
+  /** Signs the chain (v2, DESIGN §6); without it events are written unsigned (v1). */
+  readonly signer?: AuditSigner;
   /** Attempts in all, the first included. Default 5. */
   readonly maxAttempts?: number;
   /** The folds of recently used streams, for this decider: see `StreamFoldCache`. */
@@ -172,6 +175,7 @@ export async function handleCommand<State, Event, Rejection>(
           occurredAt,
         },
       })),
+      options.signer,
     );
     let appended;
     try {

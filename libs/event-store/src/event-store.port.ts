@@ -23,6 +23,12 @@ export interface EventMetadata {
   readonly occurredAt: string;
   readonly prevHash: string;
   readonly hash: string;
+  /** 2 for a signed chain (audit/hash-chain.ts); absent on v1 (legacy, unsigned) events. */
+  readonly chain?: number;
+  /** v2: the id of the audit key that signed. */
+  readonly auditKey?: string;
+  /** v2: base64 Ed25519 signature of the hash. */
+  readonly sig?: string;
   readonly [extra: string]: unknown;
 }
 
@@ -73,6 +79,16 @@ export interface SubscribeOptions {
   /** Called once when the subscription has delivered every event that existed when it started. */
   readonly onCaughtUp?: () => void;
   readonly onError?: (error: Error) => void;
+  /**
+   * Called in place of `onEvent` for an event the audit guard refused (a store verified
+   * with the audit key, audit/guarded-event-store.ts): the subscriber fails closed, e.g.
+   * stops trusting what it built from that stream. Plain adapters never call it.
+   */
+  readonly onRefused?: (refused: {
+    readonly stream: string;
+    readonly revision: number;
+    readonly message: string;
+  }) => Promise<void> | void;
 }
 
 export interface ReadStreamOptions {

@@ -1,7 +1,11 @@
 // The contract suite (testing/event-store.contract.ts) is not exported: tests import it by
 // path, so production bundles never pull in jest globals.
 export * from './event-store.port';
+export * from './audit/audit-key';
 export * from './audit/canonical-json';
+export * from './audit/guarded-event-store';
+export * from './audit/trusted-history';
+export * from './audit/anchor';
 export * from './audit/hash-chain';
 export * from './audit/verify-stream';
 export * from './command-handling';

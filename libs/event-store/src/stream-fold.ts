@@ -55,12 +55,18 @@ export function foldStream<State, Event>(
   return { state, executions, head: recorded.at(-1) ?? from.head };
 }
 
-/** True when `recorded` continues `from` exactly: the next revisions, none skipped. */
+/**
+ * True when `recorded` continues `from` exactly: the next revisions, none skipped, the
+ * first chained to the fold's head (a read of the tail alone cannot check that link, and
+ * an audit-guarded store verifies the rest: trusted-history.ts).
+ */
 export const continues = (
   from: StreamFold<unknown, unknown>,
   recorded: readonly RecordedEvent[],
 ): boolean => {
   const first = from.head ? from.head.revision + 1 : 0;
+  if (from.head && recorded.length > 0 && recorded[0].metadata.prevHash !== from.head.metadata.hash)
+    return false;
   return recorded.every((event, index) => event.revision === first + index);
 };
 

@@ -2,14 +2,14 @@ import type { EndpointEvent } from '@rotor/domain';
 import type { KeyRingKey, KeyRingView } from './views';
 
 /**
- * The signer's view of an endpoint: sealed keys plus the wrapped data key that opens them.
- * It is built from two streams: the endpoint's events and its data-key stream (see
- * `@rotor/crypto` DataKeyVault), so it is kept as a draft until both halves are known.
+ * The signer's view of an endpoint: its sealed keys, built from the endpoint's events. The
+ * wrapped data key that opens them is deliberately NOT here: a KV bucket keeps superseded
+ * and deleted values in its files, so a data key in a view would survive crypto-shredding.
+ * The signer reads it from the store through `DataKeyVault` and forgets it on deletion.
  */
 export interface KeyRingDraft {
   endpointId: string;
   tenantId?: string;
-  dataKey?: { kekId: string; wrappedKey: string; revision: number };
   keys: KeyRingKey[];
   revision: number;
   deleted: boolean;
@@ -51,32 +51,18 @@ export const applyToKeyRing = (
     }
     case 'PreviousSecretExpired':
       return { ...next, keys: draft.keys.filter((k) => k.keyId !== event.data.keyId) };
-    case 'EndpointDeleted': {
-      // Crypto-shredding: the wrapped data key must not outlive its stream in a view.
-      const { dataKey: _shredded, ...rest } = next;
-      return { ...rest, keys: [], deleted: true };
-    }
+    case 'EndpointDeleted':
+      return { ...next, keys: [], deleted: true };
   }
 };
 
-/** Applies a data-key event (created or re-wrapped); idempotent by revision. */
-export const applyDataKeyToKeyRing = (
-  draft: KeyRingDraft,
-  dataKey: { kekId: string; wrappedKey: string },
-  revision: number,
-): KeyRingDraft =>
-  draft.deleted || (draft.dataKey && revision <= draft.dataKey.revision)
-    ? draft
-    : { ...draft, dataKey: { ...dataKey, revision } };
-
 /** The published view, or undefined when the endpoint cannot sign (incomplete or deleted). */
 export const publishableKeyRing = (draft: KeyRingDraft): KeyRingView | undefined =>
-  draft.deleted || !draft.tenantId || !draft.dataKey || draft.keys.length === 0
+  draft.deleted || !draft.tenantId || draft.keys.length === 0
     ? undefined
     : {
         endpointId: draft.endpointId,
         tenantId: draft.tenantId,
-        dataKey: { kekId: draft.dataKey.kekId, wrappedKey: draft.dataKey.wrappedKey },
         keys: draft.keys,
         revision: draft.revision,
       };

@@ -1,12 +1,6 @@
 import type { EndpointEvent } from '@rotor/domain';
 import { applyToEndpointView, effectiveKeyStatus } from './endpoint-view';
-import {
-  applyDataKeyToKeyRing,
-  applyToKeyRing,
-  emptyKeyRing,
-  publishableKeyRing,
-  signingKeysAt,
-} from './key-ring-view';
+import { applyToKeyRing, emptyKeyRing, publishableKeyRing, signingKeysAt } from './key-ring-view';
 import type { EndpointView } from './views';
 
 const ID = 'we_550e8400e29b41d4a716446655440000';
@@ -98,14 +92,10 @@ describe('endpoint view', () => {
 
 describe('key ring view', () => {
   const build = (events: EndpointEvent[]) =>
-    events.reduce(
-      (d, e, i) => applyToKeyRing(d, e, i),
-      applyDataKeyToKeyRing(emptyKeyRing(ID), { kekId: 'k', wrappedKey: 'w' }, 0),
-    );
+    events.reduce((d, e, i) => applyToKeyRing(d, e, i), emptyKeyRing(ID));
 
-  it('is not published until both the data key and the first key are known', () => {
+  it('is not published until the first key is known', () => {
     expect(publishableKeyRing(emptyKeyRing(ID))).toBeUndefined();
-    expect(publishableKeyRing(applyToKeyRing(emptyKeyRing(ID), history[0], 0))).toBeUndefined();
     expect(publishableKeyRing(build(history.slice(0, 1)))).toMatchObject({
       tenantId: 'acme',
       keys: [{ ciphertext: 'c1' }],
@@ -129,19 +119,13 @@ describe('key ring view', () => {
       ),
     ).toBeUndefined();
   });
-
-  it('takes a re-wrapped data key, but not an older one replayed', () => {
-    const draft = applyDataKeyToKeyRing(build(history), { kekId: 'k2', wrappedKey: 'w2' }, 1);
-    expect(publishableKeyRing(draft)!.dataKey).toEqual({ kekId: 'k2', wrappedKey: 'w2' });
-    expect(applyDataKeyToKeyRing(draft, { kekId: 'k', wrappedKey: 'w' }, 0)).toBe(draft);
-  });
 });
 
 describe('key ring view after a deletion (crypto-shredding)', () => {
-  it('drops the wrapped data key and never takes one back', () => {
+  it('never holds a wrapped data key, not even before the deletion', () => {
     const id = 'we_550e8400e29b41d4a716446655440000';
     const registeredDraft = applyToKeyRing(
-      applyDataKeyToKeyRing(emptyKeyRing(id), { kekId: 'k', wrappedKey: 'w' }, 0),
+      emptyKeyRing(id),
       {
         type: 'EndpointRegistered',
         data: {
@@ -165,9 +149,8 @@ describe('key ring view after a deletion (crypto-shredding)', () => {
       { type: 'EndpointDeleted', data: { endpointId: id } },
       1,
     );
-    expect(deleted.dataKey).toBeUndefined();
-    expect(
-      applyDataKeyToKeyRing(deleted, { kekId: 'k', wrappedKey: 'w2' }, 5).dataKey,
-    ).toBeUndefined();
+    for (const draft of [registeredDraft, deleted])
+      expect(JSON.stringify(draft)).not.toMatch(/wrappedKey|dataKey/);
+    expect(deleted).toMatchObject({ deleted: true, keys: [] });
   });
 });

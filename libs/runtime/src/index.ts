@@ -6,3 +6,4 @@ export * from './bootstrap';
 export * from './health/readiness';
 export * from './health/service-readiness';
 export * from './health/health.module';
+export * from './audit';

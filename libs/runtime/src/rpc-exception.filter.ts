@@ -29,6 +29,16 @@ export class RotorRpcExceptionFilter implements RpcExceptionFilter<unknown> {
       return throwError(() =>
         errorReply('unavailable', 'the event store is unavailable; retry later', 503),
       );
+    // The audit guard refused the stream (and logged it once, naming it): nothing is acted
+    // on until an operator restores the store. Unavailable, not an internal error.
+    if (code === 'stream_tampered')
+      return throwError(() =>
+        errorReply(
+          'unavailable',
+          'the stored history failed its integrity check; it is not acted on until restored',
+          503,
+        ),
+      );
     const data = host.switchToRpc().getData() as { meta?: { requestId?: string } } | undefined;
     const requestId = data?.meta?.requestId ?? 'unknown';
     this.logger.error(

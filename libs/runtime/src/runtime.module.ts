@@ -29,6 +29,7 @@ import {
   type NatsConnection,
   type RpcClient,
 } from '@rotor/messaging';
+import { guardedStore } from './audit';
 import {
   CLOCK,
   DATA_KEY_VAULT,
@@ -155,13 +156,17 @@ export class RuntimeModule {
           {
             provide: EVENT_STORE,
             useFactory: () =>
-              options.eventStore ??
-              createEventStore({
-                kind: config.eventStore,
-                sqlitePath: config.sqlitePath,
-                sqlite: { onThisThread: config.sqliteThread === 'main' },
-                esdbConnectionString: config.esdbConnectionString,
-              }),
+              guardedStore(
+                options.eventStore ??
+                  createEventStore({
+                    kind: config.eventStore,
+                    sqlitePath: config.sqlitePath,
+                    sqlite: { onThisThread: config.sqliteThread === 'main' },
+                    esdbConnectionString: config.esdbConnectionString,
+                  }),
+                config,
+                kekRing,
+              ),
           },
         ]
       : [];

@@ -13,6 +13,8 @@ import { delimiter, join } from 'path';
  */
 export interface NatsForTests {
   readonly url: string;
+  /** The JetStream store dir of a private server (what a test may scan); absent for NATS_URL. */
+  readonly storeDir?: string;
   stop(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ export async function startNatsServer(
   }
   return {
     url: `nats://127.0.0.1:${port}`,
+    storeDir,
     stop,
     kill: () => signal('SIGKILL'),
     restart: launch,

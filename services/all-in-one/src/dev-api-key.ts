@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { ALL_SCOPES, createApiKey, listApiKeys } from '@rotor/access';
-import type { EventStore } from '@rotor/event-store';
+import type { AuditSigner, EventStore } from '@rotor/event-store';
 
 export const DEV_TENANT = 'dev';
 
@@ -14,14 +14,19 @@ export const ensureDevApiKey = async (
   store: EventStore,
   port: number,
   logger: Logger,
+  signer?: AuditSigner,
 ): Promise<void> => {
   if ((await listApiKeys(store)).length > 0) return;
-  const { plaintextKey, record } = await createApiKey(store, {
-    tenantId: DEV_TENANT,
-    scopes: [...ALL_SCOPES],
-    name: 'development key (all-in-one first start)',
-    actor: 'service:all-in-one',
-  });
+  const { plaintextKey, record } = await createApiKey(
+    store,
+    {
+      tenantId: DEV_TENANT,
+      scopes: [...ALL_SCOPES],
+      name: 'development key (all-in-one first start)',
+      actor: 'service:all-in-one',
+    },
+    { signer },
+  );
   logger.warn(
     `created development API key ${record.id} for tenant "${DEV_TENANT}"; it is shown only once`,
   );

@@ -26,7 +26,12 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   // Before listening: once /health answers, the first start's key exists and is printed.
-  await ensureDevApiKey(app.get<EventStore>(EVENT_STORE), config.port, new Logger('all-in-one'));
+  await ensureDevApiKey(
+    app.get<EventStore>(EVENT_STORE),
+    config.port,
+    new Logger('all-in-one'),
+    kekRing.audit,
+  );
   await app.listen(config.port, '127.0.0.1');
   new Logger('all-in-one').log(
     `Rotor is running: http://localhost:${config.port} (docs at /docs), data in ${config.dataDir}`,

@@ -4,8 +4,13 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, loadConfig, type RotorConfig } from '@rotor/config';
-import { loadKekRing, parseKekRing, type KekRing } from '@rotor/crypto';
-import { createEventStore, type EventStore } from '@rotor/event-store';
+import { auditPolicyOf, loadKekRing, parseKekRing, type KekRing } from '@rotor/crypto';
+import {
+  createEventStore,
+  type AuditPolicy,
+  type AuditSigner,
+  type EventStore,
+} from '@rotor/event-store';
 import { usageError, type ExitCode } from './cli-error';
 import type { Output } from './output';
 
@@ -31,6 +36,8 @@ export class CliContext {
   /** One request id per run: every event one run writes can be found together. */
   readonly requestId = randomUUID();
   private store?: EventStore;
+  /** false: looked for, none configured. */
+  private ring?: KekRing | false;
 
   private constructor(
     readonly config: RotorConfig,
@@ -79,6 +86,20 @@ export class CliContext {
    * Never generates one: a new ring could not open what the old one sealed.
    */
   kekRing(): KekRing {
+    const ring = this.optionalKekRing();
+    if (!ring)
+      throw usageError(
+        'no KEK ring: set ROTOR_KEK_RING or ROTOR_KEK_RING_FILE' +
+          (this.config.eventStore === 'sqlite'
+            ? ` (or start the all-in-one mode once, which writes ${join(this.config.dataDir, DEV_KEK_RING_FILE)})`
+            : ''),
+      );
+    return ring;
+  }
+
+  /** The KEK ring if one is configured (or the development one), else undefined. */
+  optionalKekRing(): KekRing | undefined {
+    if (this.ring !== undefined) return this.ring || undefined;
     const { text, file } = this.config.kekRing;
     let ring: KekRing | undefined;
     try {
@@ -94,14 +115,31 @@ export class CliContext {
       // The ring's own errors never quote key material (libs/crypto/src/kek-ring.ts).
       throw usageError(`KEK ring: ${(error as Error).message}`);
     }
-    if (!ring)
-      throw usageError(
-        'no KEK ring: set ROTOR_KEK_RING or ROTOR_KEK_RING_FILE' +
-          (this.config.eventStore === 'sqlite'
-            ? ` (or start the all-in-one mode once, which writes ${join(this.config.dataDir, DEV_KEK_RING_FILE)})`
-            : ''),
-      );
+    this.ring = ring ?? false;
     return ring;
+  }
+
+  /**
+   * The audit signing key for what the CLI writes (API keys, re-wraps): the KEK ring's. With
+   * none, the events are written unsigned, and services that verify will refuse them.
+   */
+  auditSigner(): AuditSigner | undefined {
+    const signer = this.optionalKekRing()?.audit;
+    if (!signer)
+      this.output.note(
+        'no audit key in the KEK ring: writing unsigned events, which services that verify ' +
+          'the audit trail refuse (README: Audit)',
+      );
+    return signer;
+  }
+
+  /** What `audit verify` checks signatures with; undefined when no key is configured. */
+  auditPolicy(): AuditPolicy | undefined {
+    try {
+      return auditPolicyOf(this.config.audit, this.optionalKekRing());
+    } catch (error) {
+      throw usageError(`ROTOR_AUDIT_PUBLIC_KEY: ${(error as Error).message}`);
+    }
   }
 
   /**

@@ -45,7 +45,7 @@ describe('rotor cli', () => {
     }
     expect((await run(['--help'])).stdout).toMatch(/Exit status: 0 ok, 1 the check failed/);
     expect((await run(['audit', 'verify', '--help'])).stdout).toMatch(
-      /Not detectable: events cut off the END/,
+      /anchors \(ROTOR_AUDIT_ANCHOR_FILE\) catch a cut tail, a deleted stream and a rollback/,
     );
     expect((await run(['projections', 'rebuild', '--help'])).stdout).toMatch(
       /STOP THE PROJECTOR FIRST/,

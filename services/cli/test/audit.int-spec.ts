@@ -1,6 +1,13 @@
-import { createApiKey } from '@rotor/access';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiKeyStreamName, createApiKey, revokeApiKey } from '@rotor/access';
+import type { RotorConfig } from '@rotor/config';
+import { parseKekRing } from '@rotor/crypto';
 import { endpointStreamName } from '@rotor/domain';
-import { hashEvent } from '@rotor/event-store';
+import { GENESIS_HASH, hashEvent, type EventStore } from '@rotor/event-store';
+import { waitFor } from '@rotor/testing';
+import { AnchorService } from '../../command/src/anchor.service';
 import {
   commandService,
   kekRingText,
@@ -192,10 +199,19 @@ describe('cli audit (child process, sqlite)', () => {
       const run = await runCli(['audit', 'verify', '--json'], env());
       expect(run.code).toBe(0);
       // 14 events in 5 endpoint streams, 4 data keys (b's was shredded), 1 API key.
-      expect(JSON.parse(run.stdout)).toEqual({ ok: true, events: 19, streams: 10, broken: [] });
+      expect(JSON.parse(run.stdout)).toEqual({
+        ok: true,
+        events: 19,
+        streams: 10,
+        broken: [],
+        notes: [
+          expect.stringMatching(/^NOT CHECKED: signatures \(no audit key/),
+          expect.stringMatching(/^NOT CHECKED: anchors .* rolled-back store goes unnoticed/),
+        ],
+      });
     });
 
-    describe('given a file tampered with in five endpoints', () => {
+    describe('given an unsigned (legacy) file tampered with in five endpoints', () => {
       let path: string;
       const stream = endpointStreamName;
       const where = (id: string, revision: number) =>
@@ -295,7 +311,7 @@ describe('cli audit (child process, sqlite)', () => {
       it('--endpoint checks that endpoint streams only', async () => {
         const run = await runCli(['audit', 'verify', '--endpoint', d, '--json'], env(path));
         expect(run.code).toBe(1);
-        expect(JSON.parse(run.stdout)).toEqual({
+        expect(JSON.parse(run.stdout)).toMatchObject({
           ok: false,
           events: 4,
           streams: 2,
@@ -310,5 +326,230 @@ describe('cli audit (child process, sqlite)', () => {
         });
       });
     });
+  });
+});
+
+/**
+ * The threat model of DESIGN §6: someone who can write the store's files but holds neither
+ * the KEK ring nor the audit key. The store is written signed (the ring has an audit key)
+ * and anchored by the command service's own AnchorService; each copy is then tampered with
+ * in one of seven ways, and `audit verify` must name each one with exit 1.
+ */
+describe('cli audit verify on a signed, anchored store (child process, sqlite)', () => {
+  const ring = kekRingText('kek-1', ['kek-1'], { audit: true });
+  let store: TempStore;
+  let anchorDir: string;
+  let anchorFile: string;
+  let earlier: string;
+  let a: string, b: string, c: string;
+  let apiKeyId: string;
+  const env = (path: string) => ({
+    SQLITE_PATH: path,
+    ROTOR_KEK_RING: ring,
+    ROTOR_AUDIT_ANCHOR_FILE: anchorFile,
+  });
+  const stream = endpointStreamName;
+  const anchorLines = () =>
+    existsSync(anchorFile) ? readFileSync(anchorFile, 'utf8').trim().split('\n').length : 0;
+
+  /** What the command process does at shutdown: anchor the log as it is. */
+  const anchor = async (events: EventStore) => {
+    const before = anchorLines();
+    const service = new AnchorService(
+      events,
+      parseKekRing(ring),
+      { audit: { anchorFile, anchorIntervalSeconds: 3600 } } as RotorConfig,
+      () => new Date(),
+    );
+    service.onApplicationBootstrap();
+    await waitFor(() => anchorLines() > before, 'an anchor written once caught up');
+    await service.onModuleDestroy();
+  };
+
+  beforeAll(async () => {
+    store = tempStore();
+    anchorDir = mkdtempSync(join(tmpdir(), 'rotor-anchors-'));
+    anchorFile = join(anchorDir, 'anchors.jsonl');
+    const signer = parseKekRing(ring).audit;
+    let events = store.open();
+    let { service } = commandService(events, ring);
+    a = (await service.register({ meta: meta(), tenantId: 'acme', url: 'https://a.example' }))
+      .endpoint.id;
+    await service.rotate({ meta: meta(), endpointId: a, expireCurrentIn: 0 }); // 2 events
+    b = (await service.register({ meta: meta(), tenantId: 'acme', url: 'https://b.example' }))
+      .endpoint.id;
+    const { record } = await createApiKey(
+      events,
+      { tenantId: 'acme', scopes: ['audit:read'], name: 'auditor', actor: 'cli:test' },
+      { signer },
+    );
+    apiKeyId = record.id;
+    await revokeApiKey(events, apiKeyId, 'cli:test', { signer });
+    await anchor(events);
+    await events.close();
+    earlier = store.copy('earlier');
+
+    events = store.open();
+    ({ service } = commandService(events, ring));
+    c = (await service.register({ meta: meta(), tenantId: 'acme', url: 'https://c.example' }))
+      .endpoint.id;
+    await service.rotate({ meta: meta(), endpointId: c, expireCurrentIn: 60 });
+    await service.rotate({ meta: meta(), endpointId: b, expireCurrentIn: 60 });
+    await anchor(events);
+    await events.close();
+  });
+
+  afterAll(() => {
+    store.remove();
+    rmSync(anchorDir, { recursive: true, force: true });
+  });
+
+  type Row = { type: string; version: number; data: string; metadata: string };
+  const rehash = (name: string, revision: number, row: Row, data: unknown, prevHash?: string) => {
+    const metadata = JSON.parse(row.metadata);
+    if (prevHash !== undefined) metadata.prevHash = prevHash;
+    metadata.hash = hashEvent(name, revision, {
+      type: row.type,
+      version: row.version,
+      data,
+      metadata,
+    });
+    return metadata as { hash: string };
+  };
+
+  it('given the untouched store, then signatures and the last anchor check out (exit 0)', async () => {
+    const run = await runCli(['audit', 'verify', '--json'], env(store.path));
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      ok: true,
+      events: expect.any(Number),
+      streams: 7, // 3 endpoints and their data keys, 1 API key
+      broken: [],
+      notes: [],
+    });
+  });
+
+  it('given each of seven tamperings, then it names each one (exit 1)', async () => {
+    const tampered = (name: string, work: (db: import('better-sqlite3').Database) => void) => {
+      const path = store.copy(name);
+      store.sql(path, work);
+      return path;
+    };
+    const where = (name: string, revision: number) =>
+      `WHERE stream = '${name}' AND revision = ${revision}`;
+    const cases: [string, string, { stream: string; reason: string; revision?: number }][] = [
+      [
+        'an altered event',
+        tampered('altered', (db) =>
+          db
+            .prepare(
+              `UPDATE events SET data = json_set(data, '$.url', 'https://evil.example') ${where(stream(a), 0)}`,
+            )
+            .run(),
+        ),
+        { stream: stream(a), reason: 'altered', revision: 0 },
+      ],
+      [
+        'a chain recomputed without the key',
+        tampered('recomputed', (db) => {
+          const read = db.prepare(
+            'SELECT type, version, data, metadata FROM events WHERE stream = ? AND revision = ?',
+          );
+          const write = db.prepare(
+            `UPDATE events SET data = ?, metadata = ? WHERE stream = ? AND revision = ?`,
+          );
+          const first = read.get(stream(c), 0) as Row;
+          const data = { ...JSON.parse(first.data), url: 'https://evil.example' };
+          const head = rehash(stream(c), 0, first, data);
+          write.run(JSON.stringify(data), JSON.stringify(head), stream(c), 0);
+          const second = read.get(stream(c), 1) as Row;
+          const next = rehash(stream(c), 1, second, JSON.parse(second.data), head.hash);
+          write.run(second.data, JSON.stringify(next), stream(c), 1);
+        }),
+        { stream: stream(c), reason: 'forged', revision: 0 },
+      ],
+      [
+        'a truncated tail (an ApiKeyRevoked deleted)',
+        tampered('truncated', (db) =>
+          db.prepare(`DELETE FROM events ${where(apiKeyStreamName(apiKeyId), 1)}`).run(),
+        ),
+        { stream: apiKeyStreamName(apiKeyId), reason: 'truncated', revision: 1 },
+      ],
+      [
+        'a deleted stream',
+        tampered('deleted', (db) =>
+          db.prepare('DELETE FROM events WHERE stream = ?').run(stream(b)),
+        ),
+        { stream: stream(b), reason: 'deleted' },
+      ],
+      [
+        'an inserted event (a forged ApiKeyCreated)',
+        tampered('inserted', (db) => {
+          const name = apiKeyStreamName('ak_ffffffffffffffff');
+          const data = {
+            id: 'ak_ffffffffffffffff',
+            tenantId: 'acme',
+            scopes: ['endpoints:write'],
+            name: 'backdoor',
+            hashedKey: 'f'.repeat(64),
+            createdAt: '2025-01-01T00:00:00.000Z',
+          };
+          const row = {
+            type: 'ApiKeyCreated',
+            version: 1,
+            data: '',
+            metadata: JSON.stringify({
+              actor: 'cli:admin',
+              requestId: 'r',
+              occurredAt: '2025-01-01T00:00:00.000Z',
+              prevHash: GENESIS_HASH,
+            }),
+          };
+          db.prepare(
+            `INSERT INTO events (stream, revision, type, version, data, metadata, recorded_at)
+             VALUES (?, 0, 'ApiKeyCreated', 1, ?, ?, '2025-01-01T00:00:00.000Z')`,
+          ).run(name, JSON.stringify(data), JSON.stringify(rehash(name, 0, row, data)));
+        }),
+        { stream: apiKeyStreamName('ak_ffffffffffffffff'), reason: 'inserted', revision: 0 },
+      ],
+      [
+        'reordered events',
+        tampered('reordered', (db) => {
+          const read = db.prepare(
+            'SELECT type, version, data, metadata FROM events WHERE stream = ? AND revision = ?',
+          );
+          const write = db.prepare(
+            'UPDATE events SET type = ?, version = ?, data = ?, metadata = ? WHERE stream = ? AND revision = ?',
+          );
+          const one = read.get(stream(a), 1) as Row;
+          const two = read.get(stream(a), 2) as Row;
+          write.run(two.type, two.version, two.data, two.metadata, stream(a), 1);
+          write.run(one.type, one.version, one.data, one.metadata, stream(a), 2);
+        }),
+        { stream: stream(a), reason: 'reordered', revision: 1 },
+      ],
+      [
+        'a store rolled back to before the last anchor',
+        earlier,
+        { stream: '(store)', reason: 'rolled_back' },
+      ],
+    ];
+    const runs = await Promise.all(
+      cases.map(([, path]) => runCli(['audit', 'verify', '--json'], env(path))),
+    );
+    for (const [index, [what, , expected]] of cases.entries()) {
+      const run = runs[index];
+      const report = JSON.parse(run.stdout) as { ok: boolean; broken: unknown[] };
+      expect({ what, code: run.code, ok: report.ok }).toEqual({ what, code: 1, ok: false });
+      expect({ what, broken: report.broken }).toEqual({
+        what,
+        broken: expect.arrayContaining([expect.objectContaining(expected)]),
+      });
+    }
+    // The text form names the store itself for a rollback.
+    const text = await runCli(['audit', 'verify'], env(earlier));
+    expect(text.stdout).toMatch(
+      /^BROKEN \(store\): rolled_back \(the store ends at position \d+, before the last anchor/m,
+    );
   });
 });

@@ -54,11 +54,16 @@ export function runCli(
   });
 }
 
-/** `{"primary": ..., "keys": {...}}` with fresh random KEKs. */
-export const kekRingText = (primary: string, ids: readonly string[] = [primary]): string =>
+/** `{"primary": ..., "keys": {...}}` with fresh random KEKs, and an audit key if asked. */
+export const kekRingText = (
+  primary: string,
+  ids: readonly string[] = [primary],
+  options: { audit?: boolean } = {},
+): string =>
   JSON.stringify({
     primary,
     keys: Object.fromEntries(ids.map((id) => [id, randomBytes(32).toString('base64')])),
+    ...(options.audit ? { audit: { privateKey: randomBytes(32).toString('base64') } } : {}),
   });
 
 /** The same KEKs as `text`, with another primary or fewer keys. */
@@ -66,11 +71,15 @@ export const withRing = (
   text: string,
   change: { primary?: string; add?: string[]; remove?: string[] },
 ): string => {
-  const ring = JSON.parse(text) as { primary: string; keys: Record<string, string> };
+  const ring = JSON.parse(text) as {
+    primary: string;
+    keys: Record<string, string>;
+    audit?: unknown;
+  };
   const keys = { ...ring.keys };
   for (const id of change.add ?? []) keys[id] = randomBytes(32).toString('base64');
   for (const id of change.remove ?? []) delete keys[id];
-  return JSON.stringify({ primary: change.primary ?? ring.primary, keys });
+  return JSON.stringify({ ...ring, primary: change.primary ?? ring.primary, keys });
 };
 
 export interface TempStore {
@@ -126,7 +135,7 @@ export const commandService = (
 ): { service: EndpointCommandsService; vault: DataKeyVault } => {
   const kekRing = typeof ring === 'string' ? parseKekRing(ring) : ring;
   const vault = new DataKeyVault(store, kekRing, { actor: 'service:command', clock });
-  return { service: new EndpointCommandsService(store, vault, clock), vault };
+  return { service: new EndpointCommandsService(store, vault, clock, kekRing), vault };
 };
 
 export const meta = (actor = 'ak_0123456789abcdef') => ({ actor, requestId: randomUUID() });

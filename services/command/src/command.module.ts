@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HealthModule } from '@rotor/runtime';
+import { AnchorService } from './anchor.service';
 import { EndpointCommandsController } from './endpoint-commands.controller';
 import { EndpointCommandsService } from './endpoint-commands.service';
 
@@ -7,6 +8,6 @@ import { EndpointCommandsService } from './endpoint-commands.service';
 @Module({
   imports: [HealthModule.forService('command', { store: 'writes' })],
   controllers: [EndpointCommandsController],
-  providers: [EndpointCommandsService],
+  providers: [EndpointCommandsService, AnchorService],
 })
 export class CommandModule {}

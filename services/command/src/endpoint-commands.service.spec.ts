@@ -1,9 +1,15 @@
 import { Test } from '@nestjs/testing';
 import { RpcException } from '@nestjs/microservices';
-import { DataKeyVault, generateKekRingText, openSecret, parseKekRing } from '@rotor/crypto';
+import {
+  DataKeyVault,
+  generateKekRingText,
+  openSecret,
+  parseKekRing,
+  type KekRing,
+} from '@rotor/crypto';
 import { endpointStreamName } from '@rotor/domain';
 import { SqliteEventStore, verifyStream } from '@rotor/event-store';
-import { CLOCK, DATA_KEY_VAULT, EVENT_STORE } from '@rotor/runtime';
+import { CLOCK, DATA_KEY_VAULT, EVENT_STORE, KEK_RING } from '@rotor/runtime';
 import { EndpointCommandsService } from './endpoint-commands.service';
 
 const meta = { actor: 'test', requestId: 'req-1' };
@@ -17,17 +23,20 @@ const codeOf = (promise: Promise<unknown>) =>
 describe('EndpointCommandsService (command handling on a real sqlite store)', () => {
   let store: SqliteEventStore;
   let vault: DataKeyVault;
+  let kekRing: KekRing;
   let commands: EndpointCommandsService;
   let now = new Date('2026-01-01T00:00:00.000Z');
 
   beforeEach(async () => {
     store = new SqliteEventStore(':memory:');
-    vault = new DataKeyVault(store, parseKekRing(generateKekRingText()));
+    kekRing = parseKekRing(generateKekRingText());
+    vault = new DataKeyVault(store, kekRing);
     const module = await Test.createTestingModule({
       providers: [
         EndpointCommandsService,
         { provide: EVENT_STORE, useValue: store },
         { provide: DATA_KEY_VAULT, useValue: vault },
+        { provide: KEK_RING, useValue: kekRing },
         { provide: CLOCK, useValue: () => now },
       ],
     }).compile();
@@ -186,7 +195,7 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
     });
 
     it("given a second command instance with a stale cache, when it gets the retry, then it replays the first instance's rotation", async () => {
-      const other = new EndpointCommandsService(store, vault, () => now);
+      const other = new EndpointCommandsService(store, vault, () => now, kekRing);
       const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
       // The other instance caches the stream before the first execution exists.
       await other.revokePrevious({ meta, endpointId: endpoint.id });

@@ -22,6 +22,7 @@ import {
   newKeyId,
   openSecret,
   sealSecret,
+  type KekRing,
   type WrappedDataKey,
 } from '@rotor/crypto';
 import {
@@ -48,7 +49,14 @@ import {
   type EventStore,
 } from '@rotor/event-store';
 import { applyToEndpointView, type EndpointView } from '@rotor/projections';
-import { CLOCK, DATA_KEY_VAULT, EVENT_STORE, rejectWith, type Clock } from '@rotor/runtime';
+import {
+  CLOCK,
+  DATA_KEY_VAULT,
+  EVENT_STORE,
+  KEK_RING,
+  rejectWith,
+  type Clock,
+} from '@rotor/runtime';
 
 /** An execution found again: the reply is rebuilt from the events it recorded. */
 type Replay = CommandReplayed<EndpointState, EndpointEvent>;
@@ -76,6 +84,8 @@ export class EndpointCommandsService {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DATA_KEY_VAULT) private readonly vault: DataKeyVault,
     @Inject(CLOCK) private readonly clock: Clock,
+    // Only for its audit key: the writer signs the chain of what it appends (DESIGN §6).
+    @Inject(KEK_RING) private readonly kekRing: Pick<KekRing, 'audit'>,
   ) {}
 
   async register(request: RegisterEndpointRequest): Promise<RegisterEndpointReply> {
@@ -281,6 +291,7 @@ export class EndpointCommandsService {
       request: { subject, ...request, meta: stableMeta },
       now: this.clock,
       cache: this.folds,
+      signer: this.kekRing.audit,
     });
     if (isDomainError(result)) return rejectWith(result);
     if (isIdempotencyKeyReused(result))

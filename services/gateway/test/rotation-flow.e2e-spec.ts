@@ -20,8 +20,8 @@ describe('rotation flow: register -> rotate -> sign -> verify (e2e)', () => {
   });
   afterAll(() => rotor?.close());
 
-  const signingKeys = (endpointId: string) =>
-    rotor.app.get(SignerService).ring.signingKeys(endpointId, Date.now())?.length ?? 0;
+  const signingKeys = async (endpointId: string) =>
+    (await rotor.app.get(SignerService).ring.signingKeys(endpointId, Date.now()))?.length ?? 0;
 
   const sign = async (endpointId: string, payload: string) => {
     const response = await http(rotor)
@@ -44,7 +44,10 @@ describe('rotation flow: register -> rotate -> sign -> verify (e2e)', () => {
   it('signs under both secrets during the overlap, under the new one after revoke-previous', async () => {
     const endpoint = await registerEndpoint(rotor, key);
     const oldSecret = endpoint.secret;
-    await waitFor(() => signingKeys(endpoint.id) === 1, "the signer's view of the new endpoint");
+    await waitFor(
+      async () => (await signingKeys(endpoint.id)) === 1,
+      "the signer's view of the new endpoint",
+    );
     const payload = JSON.stringify({
       type: 'order.paid',
       id: 'ord_1',
@@ -62,7 +65,10 @@ describe('rotation flow: register -> rotate -> sign -> verify (e2e)', () => {
     expect(rotated.status).toBe(200);
     const newSecret = rotated.body.secret as string;
     expect(newSecret).not.toBe(oldSecret);
-    await waitFor(() => signingKeys(endpoint.id) === 2, "the signer's view of the rotation");
+    await waitFor(
+      async () => (await signingKeys(endpoint.id)) === 2,
+      "the signer's view of the rotation",
+    );
 
     const during = await sign(endpoint.id, payload);
     expect(during['webhook-signature'].split(' ')).toHaveLength(2);
@@ -74,7 +80,10 @@ describe('rotation flow: register -> rotate -> sign -> verify (e2e)', () => {
       .post(`${ENDPOINTS}/${endpoint.id}/secret/revoke-previous`)
       .set('Authorization', key.auth);
     expect(revoked.status).toBe(200);
-    await waitFor(() => signingKeys(endpoint.id) === 1, "the signer's view of the revocation");
+    await waitFor(
+      async () => (await signingKeys(endpoint.id)) === 1,
+      "the signer's view of the revocation",
+    );
 
     const after = await sign(endpoint.id, payload);
     expect(verifies(newSecret, payload, after)).toBe(true);

@@ -36,6 +36,8 @@ import { GatewayModule } from '../src/gateway.module';
  */
 export interface RotorTestApp {
   readonly app: INestApplication;
+  /** The data dir: the sqlite file and everything else the app writes. */
+  readonly dir: string;
   readonly server: Server;
   readonly store: EventStore;
   readonly kv: InMemoryKvFactory;
@@ -93,7 +95,7 @@ export class CapturingLogger implements LoggerService {
 
 export async function startRotorApp(
   env: Record<string, string> = {},
-  options: { logger?: LoggerService; kv?: InMemoryKvFactory } = {},
+  options: { logger?: LoggerService; kv?: InMemoryKvFactory; kekRingText?: string } = {},
 ): Promise<RotorTestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'rotor-gateway-'));
   const config = loadConfig({
@@ -108,10 +110,11 @@ export async function startRotorApp(
     ...env,
   });
   const kekRing = parseKekRing(
-    JSON.stringify({
-      primary: 'test-kek',
-      keys: { 'test-kek': randomBytes(32).toString('base64') },
-    }),
+    options.kekRingText ??
+      JSON.stringify({
+        primary: 'test-kek',
+        keys: { 'test-kek': randomBytes(32).toString('base64') },
+      }),
   );
   const store = createEventStore({ kind: 'sqlite', sqlitePath: config.sqlitePath });
   const bus = new InProcessBus();
@@ -163,6 +166,7 @@ export async function startRotorApp(
 
   return {
     app,
+    dir,
     server,
     store,
     kv,
@@ -199,6 +203,8 @@ export async function startRotorApp(
     async close() {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
+      // The default place of the audit anchors (outside the store's directory).
+      rmSync(`${dir}-anchors`, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,6 @@ import { DATA_KEY_STREAM_PREFIX } from '@rotor/crypto';
 import { endpointIdOfStream, upcast } from '@rotor/domain';
 import type { RecordedEvent } from '@rotor/event-store';
 import {
-  applyDataKeyToKeyRing,
   applyToEndpointView,
   applyToKeyRing,
   emptyKeyRing,
@@ -54,14 +53,6 @@ export const project = (
       shred: domainEvent.type === 'EndpointDeleted',
     };
   }
-  if (event.stream.startsWith(DATA_KEY_STREAM_PREFIX)) {
-    const data = event.data as { endpointId: string; kekId: string; wrappedKey: string };
-    const keyRing = applyDataKeyToKeyRing(
-      current.keyRing ?? emptyKeyRing(data.endpointId),
-      { kekId: data.kekId, wrappedKey: data.wrappedKey },
-      event.revision,
-    );
-    return keyRing === current.keyRing ? undefined : { endpointId: data.endpointId, keyRing };
-  }
+  // Data-key events change no view: wrapped data keys stay in the store (key-ring-view.ts).
   return undefined;
 };

@@ -58,6 +58,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
   private apiKeys!: KvBucket<ApiKeyView>;
   private readonly endpointCache = new Map<string, EndpointView>();
   private readonly keyRingCache = new Map<string, KeyRingDraft>();
+  /** The API-key views written, by stream: what to revoke if a stream turns out forged. */
+  private readonly apiKeyViews = new Map<string, ApiKeyView>();
   private sinceCheckpoint = 0;
   private caughtUp = false;
   private failures = 0;
@@ -186,6 +188,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
           this.logger.log(`caught up at position ${this.lastPosition}`);
         },
         onError: ended,
+        onRefused: (refused) => this.quarantine(refused.stream),
       });
     });
   }
@@ -225,10 +228,43 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
    * key's (short) stream from the store so any event yields the whole view.
    */
   private async projectApiKey(stream: string): Promise<void> {
-    const events = await this.store.read(stream);
+    let events: RecordedEvent[];
+    try {
+      events = await this.store.read(stream);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'stream_tampered') throw error;
+      return this.quarantine(stream);
+    }
     if (events.length === 0) return;
     const view = events.reduce<ApiKeyView | undefined>(applyApiKeyEvent, undefined)!;
+    this.apiKeyViews.set(stream, view);
     await this.apiKeys.put(view.hashedKey, view);
+  }
+
+  /**
+   * The audit guard refused an event of `stream` (guarded-event-store.ts): fail closed.
+   * An API key known so far is revoked in the view (a forged key was never projected); an
+   * endpoint stops signing (its key ring is emptied, the signer drops it). Its endpoint view
+   * is left as it was: the query side shows what was true before the forgery.
+   */
+  private async quarantine(stream: string): Promise<void> {
+    const apiKey = this.apiKeyViews.get(stream);
+    if (apiKey) {
+      const revoked = { ...apiKey, revoked: true };
+      this.apiKeyViews.set(stream, revoked);
+      await this.apiKeys.put(apiKey.hashedKey, revoked);
+      return;
+    }
+    const endpointId = endpointIdOf({ stream } as RecordedEvent);
+    if (endpointId === undefined) return;
+    const current = await this.cached(this.keyRingCache, this.keyRings, endpointId);
+    const quarantined: KeyRingDraft = {
+      ...(current ?? { endpointId, revision: -1 }),
+      keys: [],
+      deleted: true,
+    };
+    this.keyRingCache.set(endpointId, quarantined);
+    await this.keyRings.put(endpointId, quarantined);
   }
 
   private async cached<T>(

@@ -36,7 +36,6 @@ describe('the signer key ring', () => {
     draft = {
       endpointId: ENDPOINT,
       tenantId: 'acme',
-      dataKey: { kekId: wrapped.kekId, wrappedKey: wrapped.wrappedKey, revision: 0 },
       keys: [
         {
           keyId: 'key_01J00000000000000000000002',
@@ -56,24 +55,33 @@ describe('the signer key ring', () => {
   });
   afterAll(() => store.close());
 
-  it('signs with both keys, newest first, until the previous key expires, whatever the events say', () => {
+  it('signs with both keys, newest first, until the previous key expires, whatever the events say', async () => {
     const ring = new KeyRing(vault);
     ring.update(ENDPOINT, draft);
-    const before = ring.signingKeys(ENDPOINT, Date.parse('2026-01-01T00:00:09.999Z'))!;
+    const before = (await ring.signingKeys(ENDPOINT, Date.parse('2026-01-01T00:00:09.999Z')))!;
     expect(before).toEqual([secretBytes(newSecret), secretBytes(oldSecret)]);
     // No PreviousSecretExpired has arrived, yet the old key stops at its expiry time.
-    expect(ring.signingKeys(ENDPOINT, Date.parse('2026-01-01T00:00:10.000Z'))).toEqual([
+    expect(await ring.signingKeys(ENDPOINT, Date.parse('2026-01-01T00:00:10.000Z'))).toEqual([
       secretBytes(newSecret),
     ]);
   });
 
-  it('forgets a deleted endpoint and ignores a stale draft', () => {
+  it('forgets a deleted endpoint, its data key included, and ignores a stale draft', async () => {
     const ring = new KeyRing(vault);
+    const forget = jest.spyOn(vault, 'forget');
     ring.update(ENDPOINT, draft);
     ring.update(ENDPOINT, { ...draft, keys: draft.keys.slice(0, 1), revision: 0 });
-    expect(ring.signingKeys(ENDPOINT, 0)).toHaveLength(2);
+    expect(await ring.signingKeys(ENDPOINT, 0)).toHaveLength(2);
     ring.update(ENDPOINT, { ...draft, keys: [], deleted: true, revision: 2 });
-    expect(ring.signingKeys(ENDPOINT, 0)).toBeUndefined();
+    expect(forget).toHaveBeenCalledWith(ENDPOINT);
+    expect(await ring.signingKeys(ENDPOINT, 0)).toBeUndefined();
     expect(ring.has(ENDPOINT)).toBe(false);
+  });
+
+  it('gets the data key from the store, not from the view, and signs nothing once it is shredded', async () => {
+    const other = 'we_550e8400e29b41d4a716446655440001';
+    const ring = new KeyRing(vault);
+    ring.update(other, { ...draft, endpointId: other });
+    expect(await ring.signingKeys(other, 0)).toBeUndefined(); // no data key in the store
   });
 });

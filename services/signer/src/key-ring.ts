@@ -1,4 +1,4 @@
-import { open, secretAad, secretBytes, type DataKeyVault } from '@rotor/crypto';
+import { open, secretAad, secretBytes } from '@rotor/crypto';
 import type { KeyRingDraft } from '@rotor/projections';
 
 interface RingKey {
@@ -11,7 +11,6 @@ interface RingKey {
 interface RingEntry {
   readonly endpointId: string;
   readonly tenantId: string;
-  readonly dataKey: { readonly kekId: string; readonly wrappedKey: string };
   readonly revision: number;
   /** Newest first. */
   readonly keys: readonly RingKey[];
@@ -20,14 +19,25 @@ interface RingEntry {
 }
 
 /**
+ * Where the signer gets an endpoint's data key: `DataKeyVault`, which reads the wrapped
+ * key from the store (never from a view: see key-ring-view.ts) and keeps it unwrapped in
+ * memory until `forget`.
+ */
+export interface DataKeySource {
+  /** The plaintext data key (a copy), or undefined once the endpoint's key is shredded. */
+  dataKeyOf(endpointId: string): Promise<Buffer | undefined>;
+  forget(endpointId: string): void;
+}
+
+/**
  * The signer's in-memory key ring, fed by the projector's key-ring bucket. Secrets are
- * opened lazily (data key from the vault's wrapping, then the sealed key) and kept only in
- * this process's memory.
+ * opened lazily (the data key from the vault, then the sealed key) and kept only in this
+ * process's memory; a deleted endpoint's data key and secrets are dropped at once.
  */
 export class KeyRing {
   private readonly entries = new Map<string, RingEntry>();
 
-  constructor(private readonly vault: Pick<DataKeyVault, 'unwrap'>) {}
+  constructor(private readonly vault: DataKeySource) {}
 
   get size(): number {
     return this.entries.size;
@@ -36,15 +46,14 @@ export class KeyRing {
   /** Applies a bucket entry; incomplete, deleted or stale drafts remove or keep as due. */
   update(endpointId: string, draft: KeyRingDraft | undefined): void {
     const existing = this.entries.get(endpointId);
-    if (!draft || draft.deleted || !draft.tenantId || !draft.dataKey || draft.keys.length === 0) {
-      this.entries.delete(endpointId);
+    if (!draft || draft.deleted || !draft.tenantId || draft.keys.length === 0) {
+      this.drop(endpointId, existing);
       return;
     }
     if (existing && existing.revision > draft.revision) return;
-    const sameDataKey = existing?.dataKey.wrappedKey === draft.dataKey.wrappedKey;
     const opened = new Map<string, Buffer>();
     // Keep already-opened secrets of keys that are still in the ring.
-    if (existing && sameDataKey)
+    if (existing)
       for (const k of draft.keys) {
         const bytes = existing.opened.get(k.keyId);
         if (bytes) opened.set(k.keyId, bytes);
@@ -52,7 +61,6 @@ export class KeyRing {
     this.entries.set(endpointId, {
       endpointId,
       tenantId: draft.tenantId,
-      dataKey: { kekId: draft.dataKey.kekId, wrappedKey: draft.dataKey.wrappedKey },
       revision: draft.revision,
       keys: draft.keys.map((k) => ({
         keyId: k.keyId,
@@ -74,25 +82,42 @@ export class KeyRing {
   /**
    * The HMAC keys valid at `nowMs`, newest first (DESIGN §1: valid while now < expiresAt;
    * the signer checks the time itself, so a late expiry event never extends a key's life).
-   * undefined when the endpoint is unknown.
+   * undefined when the endpoint is unknown, deleted meanwhile, or its data key shredded.
    */
-  signingKeys(endpointId: string, nowMs: number): Buffer[] | undefined {
+  async signingKeys(endpointId: string, nowMs: number): Promise<Buffer[] | undefined> {
     const entry = this.entries.get(endpointId);
     if (!entry) return undefined;
-    const keys: Buffer[] = [];
-    for (const key of entry.keys) {
-      if (nowMs >= key.expiresAtMs) continue;
-      let bytes = entry.opened.get(key.keyId);
-      if (!bytes) {
-        const dataKey = this.vault.unwrap({ endpointId, ...entry.dataKey, revision: 0 });
-        const secret = open(dataKey, key.ciphertext, secretAad(endpointId, key.keyId)).toString(
-          'utf8',
-        );
-        bytes = secretBytes(secret);
-        entry.opened.set(key.keyId, bytes);
+    const valid = entry.keys.filter((key) => nowMs < key.expiresAtMs);
+    if (valid.some((key) => !entry.opened.has(key.keyId))) {
+      const dataKey = await this.vault.dataKeyOf(endpointId).catch((error: unknown) => {
+        // A data-key stream the audit guard refused: sign nothing (it was reported).
+        if ((error as { code?: unknown }).code === 'stream_tampered') return undefined;
+        throw error;
+      });
+      // Deleted while the data key was being read: sign nothing with what it held.
+      if (!dataKey || this.entries.get(endpointId) !== entry) {
+        dataKey?.fill(0);
+        return undefined;
       }
-      keys.push(bytes);
+      try {
+        for (const key of valid)
+          if (!entry.opened.has(key.keyId))
+            entry.opened.set(
+              key.keyId,
+              secretBytes(
+                open(dataKey, key.ciphertext, secretAad(endpointId, key.keyId)).toString('utf8'),
+              ),
+            );
+      } finally {
+        dataKey.fill(0);
+      }
     }
-    return keys;
+    return valid.map((key) => entry.opened.get(key.keyId)!);
+  }
+
+  private drop(endpointId: string, entry: RingEntry | undefined): void {
+    for (const bytes of entry?.opened.values() ?? []) bytes.fill(0);
+    this.entries.delete(endpointId);
+    this.vault.forget(endpointId);
   }
 }

@@ -67,20 +67,20 @@ export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.watch?.stop();
   }
 
-  sign(request: SignRequest): SignReply {
-    const outcome = this.signOne(request);
+  async sign(request: SignRequest): Promise<SignReply> {
+    const outcome = await this.signOne(request);
     if ('error' in outcome) throw new RpcException({ error: outcome.error });
     return outcome;
   }
 
-  signBatch(request: SignBatchRequest): SignBatchReply {
-    return { results: request.items.map((item) => this.signOne(item)) };
+  async signBatch(request: SignBatchRequest): Promise<SignBatchReply> {
+    return { results: await Promise.all(request.items.map((item) => this.signOne(item))) };
   }
 
-  private signOne(
+  private async signOne(
     request: SignRequest,
-  ): SignReply | { error: ReturnType<typeof errorReply>['error'] } {
-    const keys = this.ring.signingKeys(request.endpointId, this.clock().getTime());
+  ): Promise<SignReply | { error: ReturnType<typeof errorReply>['error'] }> {
+    const keys = await this.ring.signingKeys(request.endpointId, this.clock().getTime());
     if (!keys || keys.length === 0)
       return errorReply('endpoint_not_found', `endpoint ${request.endpointId} not found`, 404);
     const headers = signatureHeaders({

@@ -479,7 +479,6 @@ export interface KeyView {
 export interface KeyRingView {
   readonly endpointId: string;
   readonly tenantId: string;
-  readonly dataKey: DataKey;
   /**
    * Newest first; only keys no event has expired yet. The signer still checks
    * `now < expires_at` itself.
@@ -487,14 +486,6 @@ export interface KeyRingView {
   readonly keys: readonly KeyRingKey[];
   /** The stream revision of the last event folded in: the signer drops older versions. */
   readonly revision: number;
-}
-
-/** The endpoint's data key, wrapped (AES-256-GCM) under a key-encryption key. */
-export interface DataKey {
-  /** The KEK that wraps it (configuration names the KEKs). */
-  readonly kekId: string;
-  /** base64. */
-  readonly wrappedKey: string;
 }
 
 export interface KeyRingKey {
@@ -590,7 +581,6 @@ export interface RotorMessages {
   EndpointView: EndpointView;
   KeyView: KeyView;
   KeyRingView: KeyRingView;
-  DataKey: DataKey;
   KeyRingKey: KeyRingKey;
   ServiceHealth: ServiceHealth;
   ReadinessCheck: ReadinessCheck;
@@ -1014,17 +1004,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     fields: [
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
       { name: 'tenantId', proto: 'tenant_id', kind: 'string', optional: false, repeated: false, format: 'tenant_id' },
-      { name: 'dataKey', proto: 'data_key', kind: 'message', optional: false, repeated: false, message: 'DataKey' },
       { name: 'keys', proto: 'keys', kind: 'message', optional: false, repeated: true, message: 'KeyRingKey' },
       { name: 'revision', proto: 'revision', kind: 'int64', optional: false, repeated: false, minimum: 0 },
-    ],
-  },
-  DataKey: {
-    name: 'DataKey',
-    file: 'rotor/v1/views.proto',
-    fields: [
-      { name: 'kekId', proto: 'kek_id', kind: 'string', optional: false, repeated: false, minLength: 1, maxLength: 128 },
-      { name: 'wrappedKey', proto: 'wrapped_key', kind: 'string', optional: false, repeated: false },
     ],
   },
   KeyRingKey: {

@@ -45,7 +45,6 @@ export const ENDPOINT_VIEW: EndpointView = {
 export const KEY_RING_VIEW: KeyRingView = {
   endpointId: ENDPOINT_ID,
   tenantId: TENANT_ID,
-  dataKey: { kekId: 'kek-2025', wrappedKey: 'c2VhbGVk' },
   keys: [
     { keyId: KEY_ID, ciphertext: 'Y2lwaGVy', createdAt: '2025-01-31T13:00:00Z' },
     {

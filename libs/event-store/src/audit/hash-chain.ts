@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventToAppend } from '../event-store.port';
+import type { AuditSigner } from './audit-key';
 import { canonicalJson } from './canonical-json';
 
 /**
@@ -9,8 +10,18 @@ import { canonicalJson } from './canonical-json';
  * everything but `hash` itself (so it includes `prevHash`, which is what links the
  * chain). The stream name and revision are inside the hash, so an event copied to another
  * stream or another place in the same stream no longer matches.
+ *
+ * Chain versions. v1 (no `chain` field, history written before signing): a plain hash
+ * chain, which anyone who can write the store can recompute. v2 (`chain: 2`): the metadata
+ * also names the audit key (`auditKey`, inside the hash), and `sig` (outside the hash) is
+ * the writer's Ed25519 signature of `signedMessage(hash)`. Without the private audit key
+ * a rewritten event cannot carry a valid `sig`.
  */
 export const GENESIS_HASH = '0'.repeat(64);
+export const SIGNED_CHAIN_VERSION = 2;
+
+/** What a v2 signature signs: the event's hash, under a domain tag of its own. */
+export const signedMessage = (hash: string): string => `rotor-chain-v2:${hash}`;
 
 /** Event metadata before chaining: what the command handler knows about the request. */
 export interface UnchainedMetadata {
@@ -33,12 +44,12 @@ interface HashableEvent {
   readonly type: string;
   readonly version: number;
   readonly data: unknown;
-  /** With `prevHash`; any `hash` is ignored. */
+  /** With `prevHash`; any `hash` and `sig` are ignored. */
   readonly metadata: { readonly [key: string]: unknown };
 }
 
 export function hashEvent(stream: string, revision: number, event: HashableEvent): string {
-  const { hash: _ignored, ...metadata } = event.metadata;
+  const { hash: _ignored, sig: _signature, ...metadata } = event.metadata;
   const canonical = canonicalJson({
     stream,
     revision,
@@ -53,27 +64,41 @@ export function hashEvent(stream: string, revision: number, event: HashableEvent
 /**
  * Stamps `prevHash` and `hash` on events about to be appended at `firstRevision` (0 for a
  * new stream). `prevHash` is the hash of the stream's last event, `GENESIS_HASH` for a new
- * stream. Throws a `TypeError` for data with no JSON form, before anything is written.
+ * stream. With `signer`, each event is chain v2 and signed; without, v1 (tests, and
+ * processes configured without an audit key, which say so at start). Throws a `TypeError`
+ * for data with no JSON form, before anything is written.
  */
 export function chainEvents(
   stream: string,
   firstRevision: number,
   prevHash: string,
   events: readonly UnchainedEvent[],
+  signer?: AuditSigner,
 ): EventToAppend[] {
   let previous = prevHash;
   return events.map((event, index) => {
     // Whatever the caller put there would be overwritten anyway: drop it explicitly so
     // the hash never covers a stale value.
-    const { prevHash: _prev, hash: _hash, ...rest } = event.metadata;
-    const metadata = { ...rest, prevHash: previous };
+    const {
+      prevHash: _prev,
+      hash: _hash,
+      sig: _sig,
+      chain: _chain,
+      auditKey: _auditKey,
+      ...rest
+    } = event.metadata;
+    const metadata = signer
+      ? { ...rest, prevHash: previous, chain: SIGNED_CHAIN_VERSION, auditKey: signer.keyId }
+      : { ...rest, prevHash: previous };
     const hash = hashEvent(stream, firstRevision + index, { ...event, metadata });
     previous = hash;
     return {
       type: event.type,
       version: event.version,
       data: event.data,
-      metadata: { ...metadata, hash },
+      metadata: signer
+        ? { ...metadata, hash, sig: signer.sign(signedMessage(hash)) }
+        : { ...metadata, hash },
     };
   });
 }

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../event-store.port';
 import { GENESIS_HASH, hashEvent } from './hash-chain';
 
-export type TamperReason = 'altered' | 'removed' | 'reordered' | 'duplicated';
+export type TamperReason = 'altered' | 'removed' | 'reordered' | 'duplicated' | 'inserted';
 
 export type StreamVerification =
   | { readonly ok: true; readonly count: number; readonly headHash: string }
@@ -70,6 +70,14 @@ export function verifyStream(events: readonly RecordedEvent[]): StreamVerificati
           'reordered',
           `revision ${revision} follows the event now at revision ${events[laterIndex].revision}`,
         );
+      const up = renumberedUpBy(event);
+      if (up !== undefined)
+        return fail(
+          revision - up,
+          'inserted',
+          `${up === 1 ? 'an event was' : `${up} events were`} inserted at revision ` +
+            `${revision - up} and the rest renumbered`,
+        );
       const shift = renumberedBy(event);
       if (shift !== undefined)
         return fail(
@@ -107,6 +115,14 @@ const MAX_RENUMBERING = 1000;
 function renumberedBy(event: RecordedEvent): number | undefined {
   for (let shift = 1; shift <= MAX_RENUMBERING; shift += 1)
     if (hashEvent(event.stream, event.revision + shift, event) === event.metadata.hash)
+      return shift;
+  return undefined;
+}
+
+/** By how many revisions the event was moved up (events inserted before it), if so. */
+function renumberedUpBy(event: RecordedEvent): number | undefined {
+  for (let shift = 1; shift <= Math.min(event.revision, MAX_RENUMBERING); shift += 1)
+    if (hashEvent(event.stream, event.revision - shift, event) === event.metadata.hash)
       return shift;
   return undefined;
 }

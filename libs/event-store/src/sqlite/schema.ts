@@ -51,6 +51,9 @@ export function prepareDatabase(db: Database.Database): void {
   // acknowledged append must survive (DESIGN §3: a real ACID store). Costs one fsync per
   // append transaction, which is why batches are appended in one transaction.
   db.pragma('synchronous = FULL');
+  // Deleted rows are overwritten with zeros, not just unlinked: crypto-shredding a data-key
+  // stream must leave no copy of the wrapped key in free pages (see deleteStream).
+  db.pragma('secure_delete = ON');
   // IMMEDIATE: when several processes open a new file at once, exactly one migrates.
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');

@@ -213,6 +213,22 @@ export class SqliteEventStore implements EventStore {
 
   async deleteStream(stream: string): Promise<void> {
     this.guard(() => this.deleteInTransaction.immediate(stream));
+    this.shredWal();
+  }
+
+  /**
+   * Crypto-shredding must not leave the deleted rows in the WAL, where every version of a
+   * page stays until a checkpoint: TRUNCATE copies the (zeroed, `secure_delete`) pages into
+   * the main file and empties the WAL. A reader of another process can hold it up; a few
+   * bounded tries, then the next deletion or the close does it (the README says so).
+   */
+  private shredWal(): void {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const [result] = this.guard(
+        () => this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[],
+      );
+      if (!result || result.busy === 0) return;
+    }
   }
 
   async ping(): Promise<boolean> {

@@ -9,7 +9,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { BUCKETS, type ServiceHealth } from '@rotor/contracts';
-import type { EventStore } from '@rotor/event-store';
+import { GuardedEventStore, type EventStore } from '@rotor/event-store';
 import { describeError, type KvBucket, type KvBucketFactory } from '@rotor/messaging';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -72,6 +72,21 @@ export class HealthReporter implements OnApplicationBootstrap, OnModuleDestroy {
         else if (!(await eventStore.ping()))
           return failed('event_store', 'the store does not answer');
         return passed('event_store');
+      });
+    // Events the audit guard refused (forged, or cut short of the last anchor): the store
+    // was tampered with, and this service refuses to act on part of it until it is restored.
+    if (eventStore instanceof GuardedEventStore)
+      this.readiness.register('audit', () => {
+        const latest = eventStore.latestRefusal;
+        return Promise.resolve(
+          latest
+            ? failed(
+                'audit',
+                `${eventStore.refused} events refused as tampered with since start, the last: ` +
+                  `${latest.message} (run audit verify)`,
+              )
+            : passed('audit'),
+        );
       });
     if (eventStore && this.options.store === 'reads')
       this.readiness.register('event_store', async () =>

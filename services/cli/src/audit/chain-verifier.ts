@@ -1,7 +1,9 @@
 import {
   GENESIS_HASH,
   hashEvent,
+  trustedPrefix,
   verifyStream,
+  type AuditPolicy,
   type RecordedEvent,
   type TamperReason,
 } from '@rotor/event-store';
@@ -80,11 +82,23 @@ export class FeedChainVerifier {
   }
 }
 
+/**
+ * What `audit verify` names. From the chain: `altered`, `removed`, `reordered`,
+ * `duplicated`, `inserted`. From the signatures: `forged` (the chain was recomputed without
+ * the audit key), `inserted` (an event with no signature where one is required). From the
+ * last anchor: `truncated`, `deleted`, `inserted` (an event before the anchor's position
+ * that the anchor does not know), `altered` (the anchored head was rewritten), and, for the
+ * store as a whole, `rolled_back`; `anchor_invalid` when the anchor file itself fails.
+ */
+export type AuditFinding =
+  TamperReason | 'forged' | 'truncated' | 'deleted' | 'rolled_back' | 'anchor_invalid';
+
 export interface BrokenStream {
+  /** The stream, or `(store)` / `(anchors)` for a finding about the whole log. */
   readonly stream: string;
   /** The first event altered, removed (the first missing revision) or reordered. */
   readonly revision: number;
-  readonly reason: TamperReason;
+  readonly reason: AuditFinding;
   readonly message: string;
 }
 
@@ -116,12 +130,59 @@ export interface VerifyReport {
   readonly events: number;
   readonly streams: number;
   readonly broken: readonly BrokenStream[];
+  /** What was not, or could not be, checked: printed, and in the JSON. */
+  readonly notes?: readonly string[];
 }
 
 export const formatBrokenStream = (broken: BrokenStream): string =>
-  `BROKEN ${broken.stream} at revision ${broken.revision}: ${broken.reason} (${broken.message})`;
+  broken.stream.startsWith('(')
+    ? `BROKEN ${broken.stream}: ${broken.reason} (${broken.message})`
+    : `BROKEN ${broken.stream} at revision ${broken.revision}: ${broken.reason} (${broken.message})`;
 
 export const formatVerifySummary = (report: VerifyReport): string =>
   `verified ${report.events.toLocaleString('en-US')} events in ` +
   `${report.streams.toLocaleString('en-US')} streams: ` +
   (report.ok ? 'every hash chain is intact' : `${report.broken.length} broken`);
+
+/**
+ * The first event of a stream a service would refuse for its signature (the chain itself
+ * being intact): `forged` for a signature that does not verify (the chain recomputed
+ * without the key), `inserted` for none where one is required.
+ */
+export const diagnoseSignatures = (
+  stream: string,
+  events: readonly RecordedEvent[],
+  policy: AuditPolicy,
+): BrokenStream | undefined => {
+  const { refused } = trustedPrefix(events, policy);
+  if (!refused) return undefined;
+  switch (refused.reason) {
+    case 'bad_signature':
+      return {
+        stream,
+        revision: refused.revision,
+        reason: 'forged',
+        message:
+          `revision ${refused.revision}: its signature does not verify, so its hash was ` +
+          'recomputed without the audit key',
+      };
+    case 'unsigned':
+      return {
+        stream,
+        revision: refused.revision,
+        reason: 'inserted',
+        message: `revision ${refused.revision} has no signature: written without the audit key`,
+      };
+    case 'altered':
+    case 'out_of_order':
+    case 'quarantined':
+      return { stream, revision: refused.revision, reason: 'altered', message: refused.message };
+    // Not produced by trustedPrefix itself (the guard checks anchors): named as such anyway.
+    case 'truncated':
+      return { stream, revision: refused.revision, reason: 'truncated', message: refused.message };
+    default: {
+      const unreachable: never = refused.reason;
+      return unreachable;
+    }
+  }
+};

@@ -43,7 +43,7 @@ export function registerApiKeyCommands(apiKeys: Command, run: RunCommand): void 
         const { record, plaintextKey } = await createApiKey(
           store,
           { tenantId, scopes, name: options.name, actor: context.actor },
-          { requestId: context.requestId },
+          { requestId: context.requestId, signer: context.auditSigner() },
         ).catch(toCliError);
         if (options.json) await output.json({ ...toListedApiKey(record), key: plaintextKey });
         else {
@@ -91,6 +91,7 @@ export function registerApiKeyCommands(apiKeys: Command, run: RunCommand): void 
         if (!before) throw notFound(`API key ${id} not found`);
         const record = await revokeApiKey(store, id, context.actor, {
           requestId: context.requestId,
+          signer: context.auditSigner(),
         }).catch(toCliError);
         if (options.json) await output.json(toListedApiKey(record));
         else

@@ -111,7 +111,6 @@ describe('rebuildViews', () => {
     expect(compareBucket('rotor_endpoints', rebuilt.endpoints, incremental.endpoints)).toEqual([]);
     expect(compareBucket('rotor_key_ring', rebuilt.keyRings, incremental.keyRings)).toEqual([]);
     expect(rebuilt.keyRings.get(A)).toMatchObject({
-      dataKey: { kekId: 'kek-2', wrappedKey: 'w2' },
       keys: [{ ciphertext: 'c2' }],
     });
     expect(rebuilt.endpoints.get(A)?.keys.map((k) => k.status)).toEqual(['current', 'expired']);

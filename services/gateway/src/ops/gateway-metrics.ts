@@ -10,6 +10,9 @@ import { ServiceHealthView } from './service-health-view';
  * services write to the health bucket (the projector measures its lag against the store),
  * read at scrape time.
  */
+/** Readiness checks about the audit trail (libs/runtime health, the anchor writer). */
+const AUDIT_CHECKS: readonly string[] = ['audit', 'audit_anchor'];
+
 @Injectable()
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -46,6 +49,7 @@ export class GatewayMetrics {
   readonly projectionLagEvents: Gauge;
   readonly projectionLagSeconds: Gauge;
   readonly serviceReady: Gauge<'service'>;
+  readonly auditIntact: Gauge<'service'>;
 
   constructor(
     private readonly health: ServiceHealthView,
@@ -86,6 +90,28 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         for (const { service, ready } of verdicts()) this.set({ service }, ready ? 1 : 0);
+      },
+    });
+    // The services that verify the store report `audit` (and the anchor writer
+    // `audit_anchor`) checks; a service without them verifies nothing and is not listed.
+    const audits = () => {
+      const intact = new Map<string, boolean>();
+      for (const record of this.health.records(this.clock()))
+        for (const check of record.checks)
+          if (AUDIT_CHECKS.includes(check.name))
+            intact.set(record.service, (intact.get(record.service) ?? true) && check.ok);
+      return intact;
+    };
+    this.auditIntact = new Gauge({
+      name: 'rotor_audit_intact',
+      help:
+        'Whether a service has refused no event as tampered with and, for the anchor writer, ' +
+        'still anchors (1), or not (0): README, Audit',
+      labelNames: ['service'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [service, intact] of audits()) this.set({ service }, intact ? 1 : 0);
       },
     });
   }
