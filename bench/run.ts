@@ -5,6 +5,7 @@ import { replay } from './cases/replay';
 import { restRotate } from './cases/rest-rotate';
 import { rotateDepth } from './cases/rotate-depth';
 import { rotateNats } from './cases/rotate-nats';
+import { rotatePeer } from './cases/rotate-peer';
 import { rpcPath } from './cases/rpc-path';
 import { signerNats } from './cases/signer-nats';
 import { signingCore } from './cases/signing-core';
@@ -23,6 +24,7 @@ const CASES: readonly BenchCase[] = [
   signerNats,
   rpcPath,
   rotateNats,
+  rotatePeer,
   rotateDepth,
   restRotate,
   propagation,
