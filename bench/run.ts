@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   const selected = names.length === 0 ? CASES : CASES.filter((c) => names.includes(c.name));
   const started = process.hrtime.bigint();
   const startedAt = new Date().toISOString();
+  const where = machine(); // now: the load average is the one the run started under
   const results: CaseResult[] = [];
   for (const benchCase of selected) {
     const caseStarted = process.hrtime.bigint();
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       seconds: Number((Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)),
       quick,
       command: ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' '),
-      machine: machine(),
+      machine: where,
     },
     results,
   );
