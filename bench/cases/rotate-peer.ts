@@ -7,9 +7,9 @@ import { createEventStore } from '@rotor/event-store';
 import { EndpointCommandsService } from '../../services/command/src/endpoint-commands.service';
 import { emmettRotations, loadEmmett } from '../peers/emmett/peer';
 import { removeDir, tempDir } from '../lib/processes';
-import { measureRawAppend, rowBytesOf, type RawAppend } from '../lib/raw-append';
+import { RawAppend, rowBytesOf, rowsPerSecondOf } from '../lib/raw-append';
 import { ratioOf, reported, type BenchCase, type Metric } from '../lib/result';
-import { latencies, percentile, summarize } from '../lib/stats';
+import { inTurns, latencies, percentile, summarize } from '../lib/stats';
 
 /** What both sides do, measured the same way. */
 interface Rotations {
@@ -21,13 +21,15 @@ interface Rotations {
  * Rotor against the best TypeScript event-sourcing library on Rotor's own workload (issue
  * 13): the same decider (`decide`/`evolve` of @rotor/domain) and the same two events per
  * rotation (SecretRotated + PreviousSecretExpired, grace 0), durable on sqlite (WAL,
- * synchronous=FULL) on both sides, in this process, one after the other in each run. Rotor
+ * synchronous=FULL) on both sides, in this process, in turns within each run. Rotor
  * is its command path as the command service runs it (EndpointCommandsService on the store
  * `createEventStore` gives: a worker thread with group commit), without NATS; the peer is
  * emmett's `CommandHandler` on emmett-sqlite (bench/peers/emmett). The floor is one raw
  * fsync'd append of the same rows (bench/lib/raw-append.ts). Fresh endpoints for each run
  * and phase; the sequential phase goes round-robin over a pool so streams stay short.
  */
+const CHUNK = 50;
+
 export const rotatePeer: BenchCase = {
   name: 'rotate-peer',
   description:
@@ -56,6 +58,7 @@ export const rotatePeer: BenchCase = {
     const peerError = 'error' in emmett ? emmett.error : undefined;
     const peer =
       'error' in emmett ? undefined : await emmettRotations(emmett, join(dir, 'emmett.sqlite'));
+    let opened: RawAppend | undefined;
     try {
       const register = async (side: Rotations, n: number) => {
         const ids: string[] = [];
@@ -68,11 +71,11 @@ export const rotatePeer: BenchCase = {
           );
         return ids;
       };
-      const sequentialP50 = async (side: Rotations) => {
+      // Round-robin over a fresh pool of the side's endpoints: `calls` rotations at a time.
+      const sequentialOn = async (side: Rotations) => {
         const endpoints = await register(side, pool);
         let turn = 0;
-        const samples = await latencies(() => side.rotate(endpoints[turn++ % pool]), sequential);
-        return percentile(samples, 50);
+        return (calls: number) => latencies(() => side.rotate(endpoints[turn++ % pool]), calls);
       };
       const throughput = async (side: Rotations) => {
         const own = await register(side, clients);
@@ -94,20 +97,30 @@ export const rotatePeer: BenchCase = {
       const [sizing] = await register(rotor, 1);
       await rotor.rotate(sizing);
       const rowBytes = rowBytesOf((await store.read(endpointStreamName(sizing))).slice(-2));
+      const raw = (opened = RawAppend.open(rowBytes));
 
       const rotorP50: number[] = [];
       const emmettP50: number[] = [];
-      const raw: RawAppend[] = [];
+      const appendP50: number[] = [];
+      const appendRows: number[] = [];
+      const groupedRows: number[] = [];
       for (let run = 0; run < runs; run++) {
-        rotorP50.push(await sequentialP50(rotor));
-        if (peer) emmettP50.push(await sequentialP50(peer));
-        raw.push(measureRawAppend({ rowBytes, appends: sequential, groupSize: clients }));
+        const [rotorSamples, appendSamples, peerSamples] = await inTurns(sequential, CHUNK, [
+          await sequentialOn(rotor),
+          (calls) => raw.appends(calls),
+          ...(peer ? [await sequentialOn(peer)] : []),
+        ]);
+        rotorP50.push(percentile(rotorSamples, 50));
+        appendP50.push(percentile(appendSamples, 50));
+        appendRows.push(rowsPerSecondOf(raw, appendSamples));
+        if (peerSamples) emmettP50.push(percentile(peerSamples, 50));
       }
       const rotorRate: number[] = [];
       const emmettRate: number[] = [];
       for (let run = 0; run < runs; run++) {
         rotorRate.push(await throughput(rotor));
         if (peer) emmettRate.push(await throughput(peer));
+        groupedRows.push(raw.groupedRowsPerSecond(clients, 10));
       }
 
       const rate = summarize(rotorRate);
@@ -143,17 +156,13 @@ export const rotatePeer: BenchCase = {
         reported(
           `raw fsync'd append (${rowBytes.length} rows, ${rowBytes.join(' + ')} bytes), median latency`,
           'ms',
-          summarize(raw.map((r) => r.medianMs)),
+          summarize(appendP50),
         ),
-        reported(
-          "raw fsync'd appends back to back",
-          'rows/s',
-          summarize(raw.map((r) => r.rowsPerSecond)),
-        ),
+        reported("raw fsync'd appends back to back", 'rows/s', summarize(appendRows)),
         reported(
           `raw fsync'd appends, ${clients} per transaction`,
           'rows/s',
-          summarize(raw.map((r) => r.groupedRowsPerSecond)),
+          summarize(groupedRows),
         ),
       ];
       return {
@@ -176,12 +185,13 @@ export const rotatePeer: BenchCase = {
           concurrentClients: `${clients}, each on a fresh endpoint of its own each run`,
           rotationsPerClient: perClient,
           runs,
-          order: 'each run: Rotor, then emmett, then the raw append',
+          order: `sequential: Rotor, raw append and emmett in turns of ${CHUNK}; concurrent: Rotor, emmett, then 10 raw transactions of ${clients} appends, each run`,
         },
         metrics,
         ...(peerError ? { notes: [`emmett peer unavailable: ${peerError}`] } : {}),
       };
     } finally {
+      opened?.close();
       await peer?.close();
       await store.close();
       removeDir(dir);
