@@ -93,6 +93,7 @@ export interface EmmettSettings {
   readonly journalMode: string;
   readonly synchronous: string;
   readonly connection: string;
+  readonly keys: string;
 }
 
 /**
@@ -148,6 +149,7 @@ export const emmettRotations = async (emmett: Emmett, fileName: string) => {
     journalMode: journal?.journal_mode ?? 'unknown',
     synchronous: sync?.synchronous === 2 ? 'FULL' : `unexpected: ${sync?.synchronous}`,
     connection: 'one shared connection, transactions one at a time (append mutex)',
+    keys: 'fresh secret sealed (AES-256-GCM) under one data key in memory: no data-key read',
   };
   return {
     settings,
