@@ -5,6 +5,7 @@ import { replay } from './cases/replay';
 import { restRotate } from './cases/rest-rotate';
 import { rotateDepth } from './cases/rotate-depth';
 import { rotateNats } from './cases/rotate-nats';
+import { rotatePeer } from './cases/rotate-peer';
 import { rpcPath } from './cases/rpc-path';
 import { signerNats } from './cases/signer-nats';
 import { signingCore } from './cases/signing-core';
@@ -23,6 +24,7 @@ const CASES: readonly BenchCase[] = [
   signerNats,
   rpcPath,
   rotateNats,
+  rotatePeer,
   rotateDepth,
   restRotate,
   propagation,
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
   const selected = names.length === 0 ? CASES : CASES.filter((c) => names.includes(c.name));
   const started = process.hrtime.bigint();
   const startedAt = new Date().toISOString();
+  const where = machine(); // now: the load average is the one the run started under
   const results: CaseResult[] = [];
   for (const benchCase of selected) {
     const caseStarted = process.hrtime.bigint();
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
       seconds: Number((Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)),
       quick,
       command: ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' '),
-      machine: machine(),
+      machine: where,
     },
     results,
   );

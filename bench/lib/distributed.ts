@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GATEWAY_CALLER, newApiKeyId } from '@rotor/access';
 import { SUBJECTS, type RegisterEndpointReply, type RotateSecretReply } from '@rotor/contracts';
 import { generateKekRingText } from '@rotor/crypto';
 import { createEventStore } from '@rotor/event-store';
@@ -36,6 +37,8 @@ export class Distributed {
     private readonly dir: string,
     private readonly processes: Child[],
     readonly natsUrl: string,
+    /** The services' store file: a benchmark may read it (read-only) to size its baseline. */
+    readonly sqlitePath: string,
     readonly client: RotorNatsClient,
   ) {}
 
@@ -83,7 +86,7 @@ export class Distributed {
       processes.push(echo);
       await Promise.all([...started, echo.waitForLine(/echo ready/, START_TIMEOUT_MS)]);
       const connection = await connectNats({ url: natsUrl, name: 'rotor-bench', caller: CALLER });
-      return new Distributed(dir, processes, natsUrl, new RotorNatsClient(connection));
+      return new Distributed(dir, processes, natsUrl, sqlitePath, new RotorNatsClient(connection));
     } catch (error) {
       for (const child of processes.reverse()) await child.stop();
       removeDir(dir);
@@ -102,6 +105,7 @@ export class Distributed {
   rotate(endpointId: string, expireCurrentIn = 0): Promise<RotateSecretReply> {
     return this.client.request(SUBJECTS.command.rotateSecret, {
       meta: meta(),
+      tenantId: 'bench',
       endpointId,
       expireCurrentIn,
       force: true,
@@ -117,13 +121,19 @@ export class Distributed {
 }
 
 let requests = 0;
-export const meta = () => ({ actor: 'bench', requestId: `bench-${process.pid}-${++requests}` });
+/** The API key the gateway would forward: the one actor it may claim (@rotor/access). */
+const ACTOR = newApiKeyId();
+export const meta = () => ({ actor: ACTOR, requestId: `bench-${process.pid}-${++requests}` });
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The benchmark's caller token: Rotor requests go to `<subject>.bench`. */
-const CALLER = 'bench';
+/**
+ * The benchmark calls as the gateway, the caller every REST request reaches Rotor through
+ * (and one the command service lets register and rotate): Rotor requests go to
+ * `<subject>.gateway`, on behalf of an API key, naming their tenant.
+ */
+const CALLER = GATEWAY_CALLER;
 
 /**
  * One nats.js connection for Rotor and for the baseline alike, so the client's own cost is

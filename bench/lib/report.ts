@@ -35,7 +35,8 @@ export const markdownTable = (run: RunInfo, results: readonly CaseResult[]): str
   );
   return [
     `${run.quick ? 'Quick' : 'Full'} run of \`${run.command}\`, ${run.startedAt}, ` +
-      `${fmt(run.seconds)} s; ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}. ` +
+      `${fmt(run.seconds)} s; ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ` +
+      `load average at start (1, 5, 15 min) ${JSON.stringify(m.loadAverageAtStart)}. ` +
       'Figures: median (min–max) over the repetitions; targets judged on medians.',
     '',
     '| benchmark | metric | Rotor | baseline, same run | ratio | target | |',

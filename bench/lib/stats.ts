@@ -64,3 +64,21 @@ export const memory = (): { rssMb: number; maxRssMb: number; heapUsedMb: number 
   maxRssMb: (process.resourceUsage().maxRSS * 1024) / MIB,
   heapUsedMb: process.memoryUsage().heapUsed / MIB,
 });
+
+/**
+ * Latencies in ms of several measurements taken in turns, `chunk` calls of each at a time,
+ * so that a measurement and its baseline see the same minutes of a shared machine (its
+ * disk's latency drifts by the minute); each list ascending.
+ */
+export const inTurns = async (
+  count: number,
+  chunk: number,
+  measures: readonly ((calls: number) => number[] | Promise<number[]>)[],
+): Promise<number[][]> => {
+  const all = measures.map((): number[] => []);
+  for (let done = 0; done < count; done += chunk) {
+    const calls = Math.min(chunk, count - done);
+    for (const [i, measure] of measures.entries()) all[i].push(...(await measure(calls)));
+  }
+  return all.map((samples) => samples.sort((a, b) => a - b));
+};
