@@ -3,6 +3,7 @@ import {
   T0,
   TENANT,
   at,
+  edKey,
   expired,
   given,
   key,
@@ -10,6 +11,8 @@ import {
   rotated,
 } from '../test/given-when-then';
 import type { EndpointCommand } from './commands';
+import { DEFAULT_SIGNING_SCHEME, type SealedKey } from './key';
+import { fold, signingSchemeFor } from './state';
 
 const rotate = (
   n: number,
@@ -244,5 +247,67 @@ describe('DeleteEndpoint', () => {
     given(...deleted)
       .when(expire(key(1).keyId, at(6)))
       .thenFails('endpoint_not_found');
+  });
+});
+
+describe('signing schemes (Ed25519 beside HMAC)', () => {
+  const register = (k: SealedKey): EndpointCommand => ({
+    type: 'RegisterEndpoint',
+    data: { endpointId: ENDPOINT, tenantId: TENANT, url: 'https://example.com/hook', key: k },
+    now: T0,
+  });
+  const rotateTo = (k: SealedKey, now: Date, options: { expireCurrentIn?: number } = {}) =>
+    ({
+      type: 'RotateSecret',
+      data: { endpointId: ENDPOINT, key: k, ...options },
+      now,
+    }) as EndpointCommand;
+
+  it('given nothing, when registering with an Ed25519 key, then the endpoint signs with it', () => {
+    given()
+      .when(register(edKey(1)))
+      .then(registered(edKey(1)));
+  });
+
+  it('given an Ed25519 key without its public key, when registering, then invalid_command on key', () => {
+    const { publicKey: _missing, ...noPublicKey } = edKey(1);
+    given().when(register(noPublicKey)).thenFails('invalid_command', 'key');
+  });
+
+  it('given an HMAC key carrying a public key, when registering, then invalid_command on key', () => {
+    given()
+      .when(register({ ...key(1), publicKey: edKey(1).publicKey! }))
+      .thenFails('invalid_command', 'key');
+  });
+
+  it('given an unknown scheme, when registering, then invalid_command on key', () => {
+    given()
+      .when(register({ ...key(1), algorithm: 'rsa' as never }))
+      .thenFails('invalid_command', 'key');
+  });
+
+  it.each([
+    ['Ed25519 to Ed25519', edKey(1), edKey(2, at(60))],
+    ['HMAC to Ed25519', key(1), edKey(2, at(60))],
+    ['Ed25519 to HMAC', edKey(1), key(2, at(60))],
+  ])('given an endpoint, when rotating %s, then the same overlap rules apply', (_, from, to) => {
+    given(registered(from))
+      .when(rotateTo(to, at(60), { expireCurrentIn: 600 }))
+      .then(rotated(to, from.keyId, at(660), 600));
+    given(registered(from), rotated(to, from.keyId, at(660), 600))
+      .when(rotateTo({ ...to, keyId: key(3).keyId }, at(120)))
+      .thenFails('rotation_in_progress');
+  });
+
+  it('given a registered endpoint, then a rotation keeps its scheme unless another is asked for', () => {
+    expect(signingSchemeFor(fold([registered(edKey(1))]), undefined)).toBe('ed25519');
+    expect(signingSchemeFor(fold([registered(edKey(1))]), 'hmac-sha256')).toBe('hmac-sha256');
+    expect(
+      signingSchemeFor(
+        fold([registered(key(1)), rotated(edKey(2, at(1)), key(1).keyId, at(61), 60)]),
+        undefined,
+      ),
+    ).toBe('ed25519');
+    expect(signingSchemeFor(fold([]), undefined)).toBe(DEFAULT_SIGNING_SCHEME);
   });
 });

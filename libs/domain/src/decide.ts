@@ -11,7 +11,7 @@ import {
 import { DomainError } from './errors';
 import type { EndpointEvent, PreviousSecretExpired } from './events';
 import { isEndpointId, isKeyId, isTenantId } from './ids';
-import type { SealedKey } from './key';
+import { isPublicKey, isSigningScheme, type SealedKey } from './key';
 import { assertNever, type ActiveEndpoint, type EndpointState } from './state';
 
 /**
@@ -158,9 +158,12 @@ const requireActive = (state: EndpointState, endpointId: string): ActiveEndpoint
 
 const checkKey = (key: SealedKey): DomainError | undefined => {
   if (!isKeyId(key.keyId)) return new DomainError('invalid_command', 'malformed key id', 'key');
-  if (key.algorithm !== 'hmac-sha256')
+  if (!isSigningScheme(key.algorithm))
     return new DomainError('invalid_command', 'unsupported key algorithm', 'key');
   if (!key.ciphertext) return new DomainError('invalid_command', 'key is not sealed', 'key');
+  // An Ed25519 key is useless to receivers without its public half; an HMAC key has none.
+  if ((key.algorithm === 'ed25519') !== isPublicKey(key.publicKey))
+    return new DomainError('invalid_command', 'public key missing or misplaced', 'key');
   return undefined;
 };
 

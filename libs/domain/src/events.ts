@@ -52,8 +52,9 @@ export type EndpointEventType = EndpointEvent['type'];
 
 /** The current schema version of each event type: what `decide` writes. */
 export const EVENT_VERSIONS: { readonly [T in EndpointEventType]: number } = {
-  EndpointRegistered: 1,
-  SecretRotated: 1,
+  // v2: the key may be Ed25519 (`algorithm`, `publicKey`).
+  EndpointRegistered: 2,
+  SecretRotated: 2,
   PreviousSecretExpired: 1,
   EndpointDeleted: 1,
 };

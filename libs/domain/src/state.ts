@@ -1,11 +1,19 @@
 import type { EndpointEvent } from './events';
 import { KeyIdSet } from './key-id-set';
+import { DEFAULT_SIGNING_SCHEME, type SealedKey, type SigningScheme } from './key';
 
 /** What `decide` needs to know about an endpoint, folded from its events. */
 export interface KeyInUse {
   readonly keyId: string;
+  readonly algorithm: SigningScheme;
   readonly createdAt: string;
 }
+
+const inUse = ({ keyId, algorithm, createdAt }: SealedKey): KeyInUse => ({
+  keyId,
+  algorithm,
+  createdAt,
+});
 
 export interface PreviousKey extends KeyInUse {
   /** RFC 3339: valid for signing while `now < expiresAt`. */
@@ -43,7 +51,7 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
         status: 'active',
         endpointId,
         tenantId,
-        current: { keyId: key.keyId, createdAt: key.createdAt },
+        current: inUse(key),
         keyIds: KeyIdSet.of(key.keyId),
       };
     }
@@ -52,7 +60,7 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
       const { key, previousKeyExpiresAt } = event.data;
       return {
         ...state,
-        current: { keyId: key.keyId, createdAt: key.createdAt },
+        current: inUse(key),
         previous: { ...state.current, expiresAt: previousKeyExpiresAt },
         keyIds: state.keyIds.add(key.keyId),
       };
@@ -70,6 +78,16 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
       return assertNever(event);
   }
 };
+
+/**
+ * The scheme a new key is made with: the one asked for, else the endpoint's current one (a
+ * rotation keeps the scheme unless it is told to switch), else the default.
+ */
+export const signingSchemeFor = (
+  state: EndpointState,
+  requested: SigningScheme | undefined,
+): SigningScheme =>
+  requested ?? (state.status === 'active' ? state.current.algorithm : DEFAULT_SIGNING_SCHEME);
 
 export const fold = (events: readonly EndpointEvent[], from = initialState()): EndpointState =>
   events.reduce(evolve, from);
