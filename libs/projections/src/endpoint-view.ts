@@ -1,5 +1,16 @@
-import type { EndpointEvent } from '@rotor/domain';
+import type { EndpointEvent, SealedKey } from '@rotor/domain';
 import type { EndpointView, KeyView } from './views';
+
+/** A key as the view shows it: how it signs and how to recognise it, never its material. */
+const currentKeyView = (key: SealedKey): KeyView => ({
+  keyId: key.keyId,
+  status: 'current',
+  createdAt: key.createdAt,
+  hint: key.hint,
+  fingerprint: key.fingerprint,
+  signing: key.algorithm,
+  ...(key.publicKey === undefined ? {} : { publicKey: key.publicKey }),
+});
 
 /** Where an event sits in its stream: the projection's idempotency guard. */
 export interface EventPosition {
@@ -29,15 +40,7 @@ export const applyToEndpointView = (
         status: 'active',
         createdAt: at.occurredAt,
         updatedAt: at.occurredAt,
-        keys: [
-          {
-            keyId: key.keyId,
-            status: 'current',
-            createdAt: key.createdAt,
-            hint: key.hint,
-            fingerprint: key.fingerprint,
-          },
-        ],
+        keys: [currentKeyView(key)],
         version: at.revision,
       };
     }
@@ -49,13 +52,7 @@ export const applyToEndpointView = (
           ? { ...k, status: 'previous', expiresAt: previousKeyExpiresAt }
           : k,
       );
-      const fresh: KeyView = {
-        keyId: key.keyId,
-        status: 'current',
-        createdAt: key.createdAt,
-        hint: key.hint,
-        fingerprint: key.fingerprint,
-      };
+      const fresh = currentKeyView(key);
       return { ...view, keys: [fresh, ...demoted], updatedAt: at.occurredAt, version: at.revision };
     }
     case 'PreviousSecretExpired': {

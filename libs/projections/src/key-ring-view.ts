@@ -1,5 +1,12 @@
-import type { EndpointEvent } from '@rotor/domain';
+import type { EndpointEvent, SealedKey } from '@rotor/domain';
 import type { KeyRingKey, KeyRingView } from './views';
+
+const ringKey = ({ keyId, ciphertext, createdAt, algorithm }: SealedKey): KeyRingKey => ({
+  keyId,
+  ciphertext,
+  createdAt,
+  algorithm,
+});
 
 /**
  * The signer's view of an endpoint: sealed keys plus the wrapped data key that opens them.
@@ -36,7 +43,7 @@ export const applyToKeyRing = (
       return {
         ...next,
         tenantId,
-        keys: [{ keyId: key.keyId, ciphertext: key.ciphertext, createdAt: key.createdAt }],
+        keys: [ringKey(key)],
       };
     }
     case 'SecretRotated': {
@@ -46,7 +53,7 @@ export const applyToKeyRing = (
       );
       return {
         ...next,
-        keys: [{ keyId: key.keyId, ciphertext: key.ciphertext, createdAt: key.createdAt }, ...keys],
+        keys: [ringKey(key), ...keys],
       };
     }
     case 'PreviousSecretExpired':

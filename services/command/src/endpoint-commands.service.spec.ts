@@ -1,7 +1,13 @@
 import { Test } from '@nestjs/testing';
 import { RpcException } from '@nestjs/microservices';
-import { DataKeyVault, generateKekRingText, openSecret, parseKekRing } from '@rotor/crypto';
-import { endpointStreamName } from '@rotor/domain';
+import {
+  DataKeyVault,
+  ed25519PublicKeyOf,
+  generateKekRingText,
+  openSecret,
+  parseKekRing,
+} from '@rotor/crypto';
+import { endpointStreamName, type SealedKey } from '@rotor/domain';
 import { SqliteEventStore, verifyStream } from '@rotor/event-store';
 import { CLOCK, DATA_KEY_VAULT, EVENT_STORE } from '@rotor/runtime';
 import { EndpointCommandsService } from './endpoint-commands.service';
@@ -95,6 +101,58 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
     expect(await codeOf(commands.rotate({ meta, endpointId: 'we_nope' }))).toBe(
       'endpoint_not_found',
     );
+  });
+
+  describe('Ed25519 endpoints', () => {
+    it('registers with a public key only: the private key is sealed, never in the reply or the store', async () => {
+      const reply = await commands.register({ meta, tenantId: 'acme', signing: 'ed25519' });
+      const [event] = await store.read(endpointStreamName(reply.endpoint.id));
+      const key = (event.data as { key: SealedKey }).key;
+
+      expect(reply.secret).toBeUndefined();
+      expect(reply.publicKey).toBe(key.publicKey);
+      expect(key).toMatchObject({
+        algorithm: 'ed25519',
+        publicKey: expect.stringMatching(/^whpk_/),
+      });
+      expect(event.version).toBe(2);
+      const dataKey = vault.unwrap((await vault.get(reply.endpoint.id))!);
+      const privateKey = openSecret(reply.endpoint.id, key, dataKey);
+      expect(ed25519PublicKeyOf(privateKey)).toBe(reply.publicKey);
+      expect(JSON.stringify(reply)).not.toContain(privateKey.slice(5, 40));
+      expect(JSON.stringify(event)).not.toContain(privateKey.slice(5, 40));
+    });
+
+    it('rotates an Ed25519 endpoint to Ed25519 unless told otherwise, and switches when told', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme', signing: 'ed25519' });
+      const kept = await commands.rotate({ meta, endpointId: endpoint.id, expireCurrentIn: 0 });
+      const switched = await commands.rotate({
+        meta,
+        endpointId: endpoint.id,
+        signing: 'hmac-sha256',
+        expireCurrentIn: 0,
+      });
+
+      expect(kept).toMatchObject({ publicKey: expect.stringMatching(/^whpk_/) });
+      expect(kept.secret).toBeUndefined();
+      expect(switched).toMatchObject({ secret: expect.stringMatching(/^whsec_/) });
+      expect(switched.publicKey).toBeUndefined();
+    });
+
+    it('given a rotation to Ed25519 with K, when retried, then the same public key comes back, replayed', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      const rotate = (requestId: string) =>
+        commands.rotate({
+          meta: { actor: 'key_alice', requestId, idempotencyKey: 'K' },
+          endpointId: endpoint.id,
+          signing: 'ed25519',
+        });
+      const first = await rotate('r1');
+      const again = await rotate('r2');
+
+      expect(again).toEqual({ ...first, replayed: true });
+      expect(first.publicKey).toMatch(/^whpk_/);
+    });
   });
 
   describe('with an idempotency key', () => {

@@ -37,6 +37,8 @@ const publicKey = (key: SealedKey) => ({
   hint: key.hint,
   fingerprint: key.fingerprint,
   createdAt: key.createdAt,
+  // An Ed25519 key's public half is public: auditors may match it against receivers'.
+  ...(key.publicKey === undefined ? {} : { publicKey: key.publicKey }),
 });
 
 const redactedData = (event: EndpointEvent): Record<string, unknown> => {

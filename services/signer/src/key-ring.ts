@@ -1,9 +1,11 @@
-import { open, secretAad, secretBytes, type DataKeyVault } from '@rotor/crypto';
+import { open, secretAad, signingKeyOf, type DataKeyVault, type SigningKey } from '@rotor/crypto';
+import { DEFAULT_SIGNING_SCHEME, type SigningScheme } from '@rotor/domain';
 import type { KeyRingDraft } from '@rotor/projections';
 
 interface RingKey {
   readonly keyId: string;
   readonly ciphertext: string;
+  readonly algorithm: SigningScheme;
   /** Epoch ms; Infinity for the current key. Parsed once, not on every signature. */
   readonly expiresAtMs: number;
 }
@@ -15,8 +17,8 @@ interface RingEntry {
   readonly revision: number;
   /** Newest first. */
   readonly keys: readonly RingKey[];
-  /** Decrypted HMAC keys by key id, filled on first use so start-up stays fast. */
-  readonly opened: Map<string, Buffer>;
+  /** Opened signing keys by key id, filled on first use so start-up stays fast. */
+  readonly opened: Map<string, SigningKey>;
 }
 
 /**
@@ -42,7 +44,7 @@ export class KeyRing {
     }
     if (existing && existing.revision > draft.revision) return;
     const sameDataKey = existing?.dataKey.wrappedKey === draft.dataKey.wrappedKey;
-    const opened = new Map<string, Buffer>();
+    const opened = new Map<string, SigningKey>();
     // Keep already-opened secrets of keys that are still in the ring.
     if (existing && sameDataKey)
       for (const k of draft.keys) {
@@ -57,6 +59,7 @@ export class KeyRing {
       keys: draft.keys.map((k) => ({
         keyId: k.keyId,
         ciphertext: k.ciphertext,
+        algorithm: (k.algorithm ?? DEFAULT_SIGNING_SCHEME) as SigningScheme,
         expiresAtMs: k.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(k.expiresAt),
       })),
       opened,
@@ -72,14 +75,14 @@ export class KeyRing {
   }
 
   /**
-   * The HMAC keys valid at `nowMs`, newest first (DESIGN §1: valid while now < expiresAt;
+   * The signing keys (HMAC or Ed25519) valid at `nowMs`, newest first (DESIGN §1: valid while now < expiresAt;
    * the signer checks the time itself, so a late expiry event never extends a key's life).
    * undefined when the endpoint is unknown.
    */
-  signingKeys(endpointId: string, nowMs: number): Buffer[] | undefined {
+  signingKeys(endpointId: string, nowMs: number): SigningKey[] | undefined {
     const entry = this.entries.get(endpointId);
     if (!entry) return undefined;
-    const keys: Buffer[] = [];
+    const keys: SigningKey[] = [];
     for (const key of entry.keys) {
       if (nowMs >= key.expiresAtMs) continue;
       let bytes = entry.opened.get(key.keyId);
@@ -88,7 +91,7 @@ export class KeyRing {
         const secret = open(dataKey, key.ciphertext, secretAad(endpointId, key.keyId)).toString(
           'utf8',
         );
-        bytes = secretBytes(secret);
+        bytes = signingKeyOf(key.algorithm, secret);
         entry.opened.set(key.keyId, bytes);
       }
       keys.push(bytes);

@@ -24,6 +24,8 @@ export interface RegisterEndpointRequest {
   /** Where the webhooks go: an absolute http(s) URL. */
   readonly url?: string;
   readonly description?: string;
+  /** How deliveries are signed: `hmac-sha256` (default) or `ed25519`. */
+  readonly signing?: string;
 }
 
 export interface RegisterEndpointReply {
@@ -31,15 +33,17 @@ export interface RegisterEndpointReply {
   /** The first key: the endpoint's current key. */
   readonly keyId: string;
   /**
-   * The plaintext secret (`whsec_` + base64 of 32 bytes). This reply is the only place it
-   * ever appears: never log it.
+   * hmac-sha256 only: the plaintext secret (`whsec_` + base64 of 32 bytes). This reply is
+   * the only place it ever appears: never log it. Absent for ed25519.
    */
-  readonly secret: string;
+  readonly secret?: string;
   /**
    * true when this is the reply of an earlier execution of the same `meta.idempotency_key`
    * by the same actor (within 24 h): nothing was appended this time. Absent otherwise.
    */
   readonly replayed?: boolean;
+  /** ed25519 only: the `whpk_` public key of the first key (its private key is never shown). */
+  readonly publicKey?: string;
 }
 
 export interface RotateSecretRequest {
@@ -57,14 +61,23 @@ export interface RotateSecretRequest {
    * (reason `superseded`). Without it: 409 rotation_in_progress.
    */
   readonly force?: boolean;
+  /**
+   * The new key's scheme: `hmac-sha256` or `ed25519`; default: the current key's. Another
+   * scheme than the current one switches the endpoint; during the grace period deliveries
+   * carry both a `v1` and a `v1a` signature.
+   */
+  readonly signing?: string;
 }
 
 export interface RotateSecretReply {
   readonly endpointId: string;
   /** The new current key. */
   readonly keyId: string;
-  /** The new key's plaintext secret, shown once: never log it. */
-  readonly secret: string;
+  /**
+   * hmac-sha256 only: the new key's plaintext secret, shown once: never log it. Absent for
+   * ed25519.
+   */
+  readonly secret?: string;
   /** The key that was current until now. */
   readonly previousKeyId: string;
   /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
@@ -74,6 +87,8 @@ export interface RotateSecretReply {
    * by the same actor (within 24 h): nothing was appended this time. Absent otherwise.
    */
   readonly replayed?: boolean;
+  /** ed25519 only: the new key's `whpk_` public key (its private key is never shown). */
+  readonly publicKey?: string;
 }
 
 export interface RevokePreviousSecretRequest {
@@ -197,21 +212,29 @@ export type ExpiryReason =
 /** A signing key, sealed. */
 export interface SealedKey {
   readonly keyId: string;
-  /** Always `hmac-sha256`. */
+  /**
+   * The signing scheme: `hmac-sha256` (a `whsec_` secret, `v1` signatures) or, from
+   * version 2 of the events that carry a key, `ed25519` (a `whsk_` private key, `v1a`).
+   */
   readonly algorithm: string;
   /** base64 of AES-256-GCM(iv ‖ ciphertext ‖ tag) under the endpoint's data key. */
   readonly ciphertext: string;
   /** The KEK that protected the endpoint's data key when this key was made. */
   readonly kekId: string;
-  /** `whsec_…` + the last 4 characters of the secret. */
+  /**
+   * `whsec_…` + the last 4 characters of the secret; Ed25519: `whpk_…` + the last 4 of the
+   * public key (nothing of a private key is ever shown).
+   */
   readonly hint: string;
-  /** First 16 hex characters of SHA-256(secret). */
+  /** First 16 hex characters of SHA-256(secret); Ed25519: of the `whpk_` public key. */
   readonly fingerprint: string;
   /** RFC 3339. */
   readonly createdAt: string;
+  /** Ed25519 only: the `whpk_` public key receivers verify `v1a` signatures with. */
+  readonly publicKey?: string;
 }
 
-/** Event EndpointRegistered, version 1. */
+/** Event EndpointRegistered, version 2 (version 1: the key was always hmac-sha256). */
 export interface EndpointRegisteredData {
   readonly endpointId: string;
   readonly tenantId: string;
@@ -221,8 +244,9 @@ export interface EndpointRegisteredData {
 }
 
 /**
- * Event SecretRotated, version 1 (version 0 named previous_key_expires_at `expires_at`
- * and had no grace_period_seconds).
+ * Event SecretRotated, version 2 (version 1: the key was always hmac-sha256; version 0
+ * named previous_key_expires_at `expires_at` and had no grace_period_seconds). The new key
+ * may have another scheme than the previous one: that is how an endpoint switches.
  */
 export interface SecretRotatedData {
   readonly endpointId: string;
@@ -418,10 +442,17 @@ export interface KeyView {
   readonly expiredAt?: string;
   /** Set when status is expired. */
   readonly expiryReason?: ExpiryReason;
-  /** `whsec_…` + the last 4 characters of the secret. */
+  /**
+   * `whsec_…` + the last 4 characters of the secret; Ed25519: `whpk_…` + the last 4 of the
+   * public key.
+   */
   readonly hint: string;
-  /** First 16 hex characters of SHA-256(secret). */
+  /** First 16 hex characters of SHA-256(secret); Ed25519: of the public key. */
   readonly fingerprint: string;
+  /** `hmac-sha256` or `ed25519`; absent in views written before Ed25519 existed (hmac-sha256). */
+  readonly signing?: string;
+  /** Ed25519 only: the `whpk_` public key. */
+  readonly publicKey?: string;
 }
 
 /**
@@ -457,6 +488,8 @@ export interface KeyRingKey {
   readonly createdAt: string;
   /** RFC 3339: absent for the current key; the key signs while `now < expires_at`. */
   readonly expiresAt?: string;
+  /** `hmac-sha256` (also when absent) or `ed25519`: how the sealed plaintext signs. */
+  readonly algorithm?: string;
 }
 
 /**
@@ -597,6 +630,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: true, repeated: false, format: 'endpoint_id' },
       { name: 'url', proto: 'url', kind: 'string', optional: true, repeated: false, format: 'http_url', maxLength: 2048 },
       { name: 'description', proto: 'description', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
+      { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
     ],
   },
   RegisterEndpointReply: {
@@ -605,8 +639,9 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     fields: [
       { name: 'endpoint', proto: 'endpoint', kind: 'message', optional: false, repeated: false, message: 'EndpointView' },
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'secret', proto: 'secret', kind: 'string', optional: false, repeated: false, maxLength: 128 },
+      { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, maxLength: 128 },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
     ],
   },
   RotateSecretRequest: {
@@ -618,6 +653,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
       { name: 'expireCurrentIn', proto: 'expire_current_in', kind: 'int32', optional: true, repeated: false },
       { name: 'force', proto: 'force', kind: 'bool', optional: true, repeated: false },
+      { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
     ],
   },
   RotateSecretReply: {
@@ -626,10 +662,11 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     fields: [
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'secret', proto: 'secret', kind: 'string', optional: false, repeated: false, maxLength: 128 },
+      { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, maxLength: 128 },
       { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
       { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
     ],
   },
   RevokePreviousSecretRequest: {
@@ -724,12 +761,13 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     file: 'rotor/v1/events.proto',
     fields: [
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'algorithm', proto: 'algorithm', kind: 'string', optional: false, repeated: false, maxLength: 32 },
+      { name: 'algorithm', proto: 'algorithm', kind: 'string', optional: false, repeated: false, format: 'signing_scheme' },
       { name: 'ciphertext', proto: 'ciphertext', kind: 'string', optional: false, repeated: false },
       { name: 'kekId', proto: 'kek_id', kind: 'string', optional: false, repeated: false, maxLength: 128 },
       { name: 'hint', proto: 'hint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
     ],
   },
   EndpointRegisteredData: {
@@ -927,6 +965,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'expiryReason', proto: 'expiry_reason', kind: 'enum', optional: true, repeated: false, enum: 'ExpiryReason', values: ['grace_period_elapsed', 'revoked', 'superseded'] },
       { name: 'hint', proto: 'hint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
+      { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
     ],
   },
   KeyRingView: {
@@ -956,6 +996,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'ciphertext', proto: 'ciphertext', kind: 'string', optional: false, repeated: false },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'expiresAt', proto: 'expires_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+      { name: 'algorithm', proto: 'algorithm', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
     ],
   },
   ServiceHealth: {

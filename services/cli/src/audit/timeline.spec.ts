@@ -96,6 +96,39 @@ describe('timeline entries', () => {
     ]);
   });
 
+  it('given a switch to Ed25519 (v2), then the new key is named ed25519 by its public hint', () => {
+    const PUBLIC_KEY = `whpk_${Buffer.alloc(32, 7).toString('base64')}`;
+    const switched = recorded(
+      A,
+      1,
+      'SecretRotated',
+      {
+        endpointId: A,
+        key: {
+          ...sealed(KEY_2, 'x'),
+          algorithm: 'ed25519',
+          hint: 'whpk_…cHA=',
+          publicKey: PUBLIC_KEY,
+        },
+        previousKeyId: KEY_1,
+        previousKeyExpiresAt: '2025-01-01T01:01:00.000Z',
+        gracePeriodSeconds: 3600,
+      },
+      '2025-01-01T00:01:00.000Z',
+      2,
+    );
+    const entry = toTimelineEntry(switched);
+    expect(entry.key).toEqual({
+      key_id: KEY_2,
+      signing: 'ed25519',
+      hint: 'whpk_…cHA=',
+      fingerprint: '0123456789abcdef',
+    });
+    expect(formatTimelineEntry(entry)).toContain(
+      `rotated to key ${KEY_2} (ed25519, whpk_…cHA=, fingerprint 0123456789abcdef)`,
+    );
+  });
+
   it('never carries a ciphertext or a KEK id, in text or JSON', () => {
     for (const event of [registered(A, 'acme'), rotated]) {
       const entry = toTimelineEntry(event);

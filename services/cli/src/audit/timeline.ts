@@ -18,6 +18,8 @@ export type TimelineWhat =
 
 export interface TimelineKey {
   readonly key_id: string;
+  /** `hmac-sha256` or `ed25519`. */
+  readonly signing: string;
   readonly hint: string;
   readonly fingerprint: string;
 }
@@ -46,8 +48,13 @@ export interface TimelineEntry {
 }
 
 const keyOf = (data: Record<string, unknown>): TimelineKey => {
-  const key = data.key as { keyId: string; hint: string; fingerprint: string };
-  return { key_id: key.keyId, hint: key.hint, fingerprint: key.fingerprint };
+  const key = data.key as { keyId: string; algorithm: string; hint: string; fingerprint: string };
+  return {
+    key_id: key.keyId,
+    signing: key.algorithm,
+    hint: key.hint,
+    fingerprint: key.fingerprint,
+  };
 };
 
 /** The timeline entry of a recorded endpoint event. */
@@ -109,8 +116,10 @@ const REASONS: Record<string, string> = {
   superseded: 'superseded by a forced rotation',
 };
 
+// HMAC, the scheme of every endpoint before Ed25519, goes unnamed: old timelines read the same.
 const describeKey = (key: TimelineKey): string =>
-  `${key.key_id} (${key.hint}, fingerprint ${key.fingerprint})`;
+  `${key.key_id} (${key.signing === 'ed25519' ? 'ed25519, ' : ''}${key.hint}, ` +
+  `fingerprint ${key.fingerprint})`;
 
 /** What happened, in words. */
 export const describeEntry = (entry: TimelineEntry): string => {

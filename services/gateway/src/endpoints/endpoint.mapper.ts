@@ -7,6 +7,7 @@ import type {
   RotateSecretReply,
   SignReply,
 } from '@rotor/contracts';
+import { DEFAULT_SIGNING_SCHEME } from '@rotor/domain';
 import type {
   CreatedEndpointResource,
   EndpointListResource,
@@ -42,6 +43,14 @@ const keyResource = (key: KeyView): KeyResource => ({
   ...(key.expiryReason === undefined ? {} : { expiry_reason: key.expiryReason }),
   hint: key.hint,
   fingerprint: key.fingerprint,
+  signing: key.signing ?? DEFAULT_SIGNING_SCHEME,
+  ...(key.publicKey === undefined ? {} : { public_key: key.publicKey }),
+});
+
+/** The key material a registration or rotation hands over: a secret, or a public key. */
+const handedOver = (reply: { secret?: string; publicKey?: string }) => ({
+  ...(reply.secret === undefined ? {} : { secret: reply.secret }),
+  ...(reply.publicKey === undefined ? {} : { public_key: reply.publicKey }),
 });
 
 export const endpointResource = (view: EndpointView): EndpointResource => ({
@@ -57,7 +66,7 @@ export const endpointResource = (view: EndpointView): EndpointResource => ({
 export const createdEndpointResource = (reply: RegisterEndpointReply): CreatedEndpointResource => ({
   ...endpointResource(reply.endpoint),
   key_id: reply.keyId,
-  secret: reply.secret,
+  ...handedOver(reply),
 });
 
 export const endpointListResource = (reply: ListEndpointsReply): EndpointListResource => ({
@@ -68,7 +77,7 @@ export const endpointListResource = (reply: ListEndpointsReply): EndpointListRes
 export const rotationResource = (reply: RotateSecretReply): RotationResource => ({
   id: reply.endpointId,
   key_id: reply.keyId,
-  secret: reply.secret,
+  ...handedOver(reply),
   previous_key_id: reply.previousKeyId,
   previous_secret_expires_at: reply.previousSecretExpiresAt,
 });

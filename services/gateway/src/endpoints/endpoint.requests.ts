@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import { DEFAULT_SIGNING_SCHEME, SIGNING_SCHEMES, type SigningScheme } from '@rotor/domain';
 import {
   IsBoolean,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -12,6 +14,15 @@ import {
   Min,
 } from 'class-validator';
 import { MaxUtf8Bytes } from '../http/validation';
+
+const SIGNING = {
+  description:
+    'How deliveries are signed: hmac-sha256 (a whsec_ secret shared with the receiver, `v1,` ' +
+    'signatures) or ed25519 (a private key Rotor keeps sealed; receivers verify `v1a,` ' +
+    'signatures with its whpk_ public key).',
+  enum: SIGNING_SCHEMES,
+  default: DEFAULT_SIGNING_SCHEME,
+};
 
 /**
  * The request bodies and query of DESIGN §5. Field names are the REST ones (snake_case);
@@ -42,6 +53,11 @@ export class RegisterEndpointBody {
   @IsString()
   @MaxUtf8Bytes(1024)
   description?: string;
+
+  @ApiPropertyOptional(SIGNING)
+  @IsOptional()
+  @IsIn(SIGNING_SCHEMES, { message: `signing must be one of ${SIGNING_SCHEMES.join(', ')}` })
+  signing?: SigningScheme;
 }
 
 /** A route without parameters still refuses unknown fields. */
@@ -70,6 +86,17 @@ export class RotateSecretBody {
   @IsOptional()
   @IsBoolean()
   force?: boolean;
+
+  @ApiPropertyOptional({
+    ...SIGNING,
+    description:
+      "The new key's scheme; default: the current key's. Another scheme switches the endpoint: " +
+      'during the grace period every delivery carries both a `v1,` and a `v1a,` signature.',
+    default: undefined,
+  })
+  @IsOptional()
+  @IsIn(SIGNING_SCHEMES, { message: `signing must be one of ${SIGNING_SCHEMES.join(', ')}` })
+  signing?: SigningScheme;
 }
 
 export const MSG_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;

@@ -1,4 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PUBLIC_KEY_PATTERN, SIGNING_SCHEMES } from '@rotor/domain';
+
+const PUBLIC_KEY = {
+  description: 'Ed25519 only: the public key receivers verify `v1a` signatures with.',
+  pattern: PUBLIC_KEY_PATTERN.source,
+  example: 'whpk_MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=',
+};
 
 /**
  * The response shapes of DESIGN §5, for the OpenAPI document (the mapper builds them).
@@ -24,10 +31,24 @@ export class KeyResource {
   expired_at?: string;
   @ApiPropertyOptional({ enum: ['grace_period_elapsed', 'revoked', 'superseded'] })
   expiry_reason?: string;
-  @ApiProperty({ example: 'whsec_…Ab3d', description: 'whsec_… and the last 4 characters.' })
+  @ApiProperty({
+    example: 'whsec_…Ab3d',
+    description:
+      'whsec_… and the last 4 characters; Ed25519: whpk_… and the last 4 of the public key.',
+  })
   hint!: string;
-  @ApiProperty({ example: '9f86d081884c7d65', description: 'First 16 hex of SHA-256(secret).' })
+  @ApiProperty({
+    example: '9f86d081884c7d65',
+    description: 'First 16 hex of SHA-256(secret); Ed25519: of the public key.',
+  })
   fingerprint!: string;
+  @ApiProperty({
+    enum: SIGNING_SCHEMES,
+    description: 'hmac-sha256 signs `v1,` with a shared secret; ed25519 signs `v1a,`.',
+  })
+  signing!: string;
+  @ApiPropertyOptional(PUBLIC_KEY)
+  public_key?: string;
 }
 
 export class EndpointResource {
@@ -50,11 +71,13 @@ export class EndpointResource {
 export class CreatedEndpointResource extends EndpointResource {
   @ApiProperty({ description: 'The current key.' })
   key_id!: string;
-  @ApiProperty({
-    description: 'The signing secret, shown this once: store it now.',
+  @ApiPropertyOptional({
+    description: 'hmac-sha256 only: the signing secret, shown this once: store it now.',
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   })
-  secret!: string;
+  secret?: string;
+  @ApiPropertyOptional(PUBLIC_KEY)
+  public_key?: string;
 }
 
 export class EndpointListResource {
@@ -73,8 +96,12 @@ export class RotationResource {
   id!: string;
   @ApiProperty({ description: 'The new current key.' })
   key_id!: string;
-  @ApiProperty({ description: 'The new signing secret, shown this once.' })
-  secret!: string;
+  @ApiPropertyOptional({
+    description: 'hmac-sha256 only: the new signing secret, shown this once.',
+  })
+  secret?: string;
+  @ApiPropertyOptional(PUBLIC_KEY)
+  public_key?: string;
   @ApiProperty()
   previous_key_id!: string;
   @ApiProperty({ format: 'date-time', description: 'The previous secret signs until then.' })
@@ -88,7 +115,9 @@ export class SignatureHeadersResource {
   'webhook-timestamp'!: string;
   @ApiProperty({
     name: 'webhook-signature',
-    description: '`v1,<base64>` per valid secret, newest first, space-separated.',
+    description:
+      'One entry per valid key, newest first, space-separated: `v1,<base64>` for an HMAC ' +
+      'secret, `v1a,<base64>` for an Ed25519 key.',
   })
   'webhook-signature'!: string;
 }

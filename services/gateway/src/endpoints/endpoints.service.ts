@@ -49,6 +49,7 @@ export class EndpointsService {
         tenantId: ctx.tenantId,
         url: body.url,
         ...(body.description === undefined ? {} : { description: body.description }),
+        ...(body.signing === undefined ? {} : { signing: body.signing }),
       },
       ctx.requestId,
     );
@@ -86,6 +87,7 @@ export class EndpointsService {
           ? {}
           : { expireCurrentIn: body.expire_current_in }),
         ...(body.force === undefined ? {} : { force: body.force }),
+        ...(body.signing === undefined ? {} : { signing: body.signing }),
       },
       ctx.requestId,
     );
