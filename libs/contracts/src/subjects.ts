@@ -20,6 +20,7 @@ export const SUBJECTS = {
     listEndpoints: 'rotor.query.list-endpoints',
     listKeys: 'rotor.query.list-keys',
     getHistory: 'rotor.query.get-history',
+    getPublicKeys: 'rotor.query.get-public-keys',
   },
 } as const;
 

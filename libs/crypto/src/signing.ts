@@ -1,4 +1,5 @@
 import { createHmac, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { SIGNATURE_TOLERANCE_SECONDS } from '@rotor/domain';
 import { secretBytes } from './secrets';
 
 /**
@@ -85,7 +86,7 @@ export interface VerifyInput {
   readonly toleranceSeconds?: number;
 }
 
-const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = SIGNATURE_TOLERANCE_SECONDS;
 const DIGEST_BYTES = 32;
 
 const header = (headers: VerifyInput['headers'], name: string): string | undefined => {

@@ -14,6 +14,13 @@ export const isSigningScheme = (value: unknown): value is SigningScheme =>
 /** `whpk_` + canonical base64 of the 32 raw bytes of an Ed25519 public key. */
 export const PUBLIC_KEY_PATTERN = /^whpk_[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
+/**
+ * How far a receiver's clock may be from a signature's timestamp (Standard Webhooks'
+ * default): a signature stays verifiable this long after it was made, so a key that stopped
+ * signing is still worth publishing for this long.
+ */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
 export const isPublicKey = (value: unknown): value is string =>
   typeof value === 'string' && PUBLIC_KEY_PATTERN.test(value);
 

@@ -351,6 +351,39 @@ export interface HistoryEntry {
   readonly revision: number;
 }
 
+export interface GetPublicKeysRequest {
+  readonly endpointId: string;
+}
+
+export interface GetPublicKeysReply {
+  /**
+   * Newest first: the current key, a previous key in its grace period, and a key that
+   * stopped signing less than the signature tolerance (300 s) ago, whose last signatures a
+   * receiver may still be checking.
+   */
+  readonly data: readonly PublicKeyView[];
+  /**
+   * How long a receiver may cache this list: at most 60 s, and never past the moment a
+   * listed key leaves it.
+   */
+  readonly maxAgeSeconds: number;
+}
+
+export interface PublicKeyView {
+  readonly keyId: string;
+  /** `whpk_` + base64 of the 32 raw bytes: verifies `v1a` signatures. */
+  readonly publicKey: string;
+  /**
+   * As of the request: current, previous (still signing) or expired (listed only while its
+   * last signatures may still be in flight).
+   */
+  readonly status: KeyStatus;
+  /** RFC 3339. */
+  readonly createdAt: string;
+  /** RFC 3339: when it stops (or stopped) signing; absent for the current key. */
+  readonly expiresAt?: string;
+}
+
 // ---- proto/rotor/v1/signer.proto
 
 export interface SignRequest {
@@ -564,6 +597,9 @@ export interface RotorMessages {
   GetHistoryRequest: GetHistoryRequest;
   GetHistoryReply: GetHistoryReply;
   HistoryEntry: HistoryEntry;
+  GetPublicKeysRequest: GetPublicKeysRequest;
+  GetPublicKeysReply: GetPublicKeysReply;
+  PublicKeyView: PublicKeyView;
   SignRequest: SignRequest;
   SignatureHeaders: SignatureHeaders;
   SignReply: SignReply;
@@ -599,6 +635,12 @@ export interface RotorRpcs {
   'rotor.query.list-keys': { request: ListKeysRequest; reply: ListKeysReply };
   /** The endpoint's events in order, redacted (no ciphertext); for the audit trail. */
   'rotor.query.get-history': { request: GetHistoryRequest; reply: GetHistoryReply };
+  /**
+   * The Ed25519 public keys receivers may verify with, by endpoint id alone (no tenant: the
+   * gateway serves them without an API key). Unknown, deleted and endpoints with no such key
+   * all answer 404 endpoint_not_found alike.
+   */
+  'rotor.query.get-public-keys': { request: GetPublicKeysRequest; reply: GetPublicKeysReply };
   'rotor.signer.sign': { request: SignRequest; reply: SignReply };
   /**
    * Many messages in one round trip; results[i] answers items[i]. A malformed item fails
@@ -890,6 +932,32 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'revision', proto: 'revision', kind: 'int64', optional: false, repeated: false, minimum: 0 },
     ],
   },
+  GetPublicKeysRequest: {
+    name: 'GetPublicKeysRequest',
+    file: 'rotor/v1/query.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+    ],
+  },
+  GetPublicKeysReply: {
+    name: 'GetPublicKeysReply',
+    file: 'rotor/v1/query.proto',
+    fields: [
+      { name: 'data', proto: 'data', kind: 'message', optional: false, repeated: true, message: 'PublicKeyView' },
+      { name: 'maxAgeSeconds', proto: 'max_age_seconds', kind: 'int32', optional: false, repeated: false, minimum: 0, maximum: 3600 },
+    ],
+  },
+  PublicKeyView: {
+    name: 'PublicKeyView',
+    file: 'rotor/v1/query.proto',
+    fields: [
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: false, repeated: false, format: 'public_key' },
+      { name: 'status', proto: 'status', kind: 'enum', optional: false, repeated: false, enum: 'KeyStatus', values: ['current', 'previous', 'expired'] },
+      { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'expiresAt', proto: 'expires_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+    ],
+  },
   SignRequest: {
     name: 'SignRequest',
     file: 'rotor/v1/signer.proto',
@@ -1046,6 +1114,7 @@ export const RPC_SCHEMAS: {
   'rotor.query.list-endpoints': { subject: 'rotor.query.list-endpoints', service: 'QueryService', method: 'ListEndpoints', request: 'ListEndpointsRequest', reply: 'ListEndpointsReply' },
   'rotor.query.list-keys': { subject: 'rotor.query.list-keys', service: 'QueryService', method: 'ListKeys', request: 'ListKeysRequest', reply: 'ListKeysReply' },
   'rotor.query.get-history': { subject: 'rotor.query.get-history', service: 'QueryService', method: 'GetHistory', request: 'GetHistoryRequest', reply: 'GetHistoryReply' },
+  'rotor.query.get-public-keys': { subject: 'rotor.query.get-public-keys', service: 'QueryService', method: 'GetPublicKeys', request: 'GetPublicKeysRequest', reply: 'GetPublicKeysReply' },
   'rotor.signer.sign': { subject: 'rotor.signer.sign', service: 'SignerService', method: 'Sign', request: 'SignRequest', reply: 'SignReply' },
   'rotor.signer.sign-batch': { subject: 'rotor.signer.sign-batch', service: 'SignerService', method: 'SignBatch', request: 'SignBatchRequest', reply: 'SignBatchReply' },
 };

@@ -95,6 +95,7 @@ export const REQUESTS: { readonly [S in RpcSubject]: RequestOf<S> } = {
   'rotor.query.list-endpoints': { tenantId: TENANT_ID, limit: 50, cursor: 'opaque' },
   'rotor.query.list-keys': { tenantId: TENANT_ID, endpointId: ENDPOINT_ID },
   'rotor.query.get-history': { tenantId: TENANT_ID, endpointId: ENDPOINT_ID },
+  'rotor.query.get-public-keys': { endpointId: ENDPOINT_ID },
   'rotor.signer.sign': SIGN,
   'rotor.signer.sign-batch': { items: [SIGN, { ...SIGN, msgId: 'msg_2', payload: '' }] },
 };
@@ -118,6 +119,17 @@ export const REPLIES: { readonly [S in RpcSubject]: ReplyOf<S> } = {
   'rotor.query.get-endpoint': ENDPOINT_VIEW,
   'rotor.query.list-endpoints': { data: [ENDPOINT_VIEW], nextCursor: 'opaque-2' },
   'rotor.query.list-keys': { data: ENDPOINT_VIEW.keys },
+  'rotor.query.get-public-keys': {
+    data: [
+      {
+        keyId: KEY_ID,
+        publicKey: 'whpk_GB2CUW7UbHCT2tTHRTcEb3N5DygvZ2hxJzjYJCnUk5c=',
+        status: 'current',
+        createdAt: '2025-01-31T13:00:00.000Z',
+      },
+    ],
+    maxAgeSeconds: 60,
+  },
   'rotor.query.get-history': {
     data: [
       {

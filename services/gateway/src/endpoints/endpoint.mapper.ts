@@ -1,6 +1,7 @@
 import type {
   EndpointView,
   GetHistoryReply,
+  GetPublicKeysReply,
   KeyView,
   ListEndpointsReply,
   RegisterEndpointReply,
@@ -14,6 +15,7 @@ import type {
   EndpointResource,
   HistoryResource,
   KeyResource,
+  PublicKeyListResource,
   RotationResource,
   SignatureResource,
 } from './endpoint.resources';
@@ -88,6 +90,16 @@ export const signatureResource = (reply: SignReply): SignatureResource => ({
     'webhook-timestamp': reply.headers.webhookTimestamp,
     'webhook-signature': reply.headers.webhookSignature,
   },
+});
+
+export const publicKeyListResource = (reply: GetPublicKeysReply): PublicKeyListResource => ({
+  data: reply.data.map((key) => ({
+    key_id: key.keyId,
+    public_key: key.publicKey,
+    status: key.status,
+    created_at: key.createdAt,
+    ...(key.expiresAt === undefined ? {} : { expires_at: key.expiresAt }),
+  })),
 });
 
 export const historyResource = (reply: GetHistoryReply): HistoryResource => ({

@@ -4,7 +4,7 @@ import { PUBLIC_KEY_PATTERN, SIGNING_SCHEMES } from '@rotor/domain';
 const PUBLIC_KEY = {
   description: 'Ed25519 only: the public key receivers verify `v1a` signatures with.',
   pattern: PUBLIC_KEY_PATTERN.source,
-  example: 'whpk_MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=',
+  example: 'whpk_85mqXqG/3Ls8/3hK5CdqNEzPMRWIbVk2HGp/J7eOGCs=',
 };
 
 /**
@@ -155,4 +155,30 @@ export class HistoryResource {
     description: 'Always null: the history is one page.',
   })
   next_cursor!: string | null;
+}
+
+export class PublicKeyResource {
+  @ApiProperty({ example: 'key_01JHB8ZQ4V7W8X9Y0Z1A2B3C4D' })
+  key_id!: string;
+  @ApiProperty(PUBLIC_KEY)
+  public_key!: string;
+  @ApiProperty({
+    enum: ['current', 'previous', 'expired'],
+    description:
+      'current and previous keys sign; an expired key is listed only while its last ' +
+      'signatures may still be verified (300 s, the Standard Webhooks timestamp tolerance).',
+  })
+  status!: 'current' | 'previous' | 'expired';
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When it stops (or stopped) signing; absent for the current key.',
+  })
+  expires_at?: string;
+}
+
+export class PublicKeyListResource {
+  @ApiProperty({ type: [PublicKeyResource], description: 'Newest first.' })
+  data!: PublicKeyResource[];
 }
