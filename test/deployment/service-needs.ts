@@ -33,7 +33,7 @@ export interface ServiceNeeds {
   readonly buckets: Readonly<Record<string, BucketAccess>>;
 }
 
-const { expirePreviousSecret, ...commandsOfTheApi } = SUBJECTS.command;
+const { expirePreviousSecret, rotateOnSchedule, ...commandsOfTheApi } = SUBJECTS.command;
 
 export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   command: {
@@ -54,7 +54,8 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   },
   expiry: {
     serves: [],
-    calls: [expirePreviousSecret],
+    // The scheduler: ends grace periods, and rotates Ed25519 endpoints with a policy.
+    calls: [expirePreviousSecret, rotateOnSchedule],
     buckets: { [BUCKETS.endpoints]: 'read', [BUCKETS.health]: 'write' },
   },
   signer: {
@@ -69,7 +70,8 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   },
   gateway: {
     serves: [],
-    // Everything the REST facade offers; ending a grace period is the scheduler's alone.
+    // Everything the REST facade offers; ending a grace period and rotating on schedule are
+    // the scheduler's alone.
     calls: [
       ...Object.values(commandsOfTheApi),
       ...Object.values(SUBJECTS.query),

@@ -10,6 +10,7 @@ export const SUBJECTS = {
     revokePreviousSecret: 'rotor.command.revoke-previous-secret',
     expirePreviousSecret: 'rotor.command.expire-previous-secret',
     deleteEndpoint: 'rotor.command.delete-endpoint',
+    rotateOnSchedule: 'rotor.command.rotate-on-schedule',
   },
   signer: {
     sign: 'rotor.signer.sign',

@@ -11,6 +11,7 @@ import {
   rotated,
 } from '../test/given-when-then';
 import type { EndpointCommand } from './commands';
+import type { EndpointEvent } from './events';
 import { DEFAULT_SIGNING_SCHEME, type SealedKey } from './key';
 import { fold, signingSchemeFor } from './state';
 
@@ -309,5 +310,115 @@ describe('signing schemes (Ed25519 beside HMAC)', () => {
       ),
     ).toBe('ed25519');
     expect(signingSchemeFor(fold([]), undefined)).toBe(DEFAULT_SIGNING_SCHEME);
+  });
+});
+
+describe('rotation policy and scheduled rotation', () => {
+  const POLICY = { everySeconds: 3600, graceSeconds: 600 };
+  const registeredWith = (k: SealedKey, rotationPolicy = POLICY): EndpointEvent => ({
+    type: 'EndpointRegistered',
+    data: {
+      endpointId: ENDPOINT,
+      tenantId: TENANT,
+      url: 'https://example.com/hook',
+      key: k,
+      rotationPolicy,
+    },
+  });
+  const registerWith = (rotationPolicy: { everySeconds: number; graceSeconds: number }) =>
+    ({
+      type: 'RegisterEndpoint',
+      data: {
+        endpointId: ENDPOINT,
+        tenantId: TENANT,
+        url: 'https://example.com/hook',
+        key: edKey(1),
+        rotationPolicy,
+      },
+      now: T0,
+    }) as EndpointCommand;
+  const scheduled = (k: SealedKey, scheduledKeyId: string, now: Date) =>
+    ({
+      type: 'RotateSecret',
+      data: { endpointId: ENDPOINT, key: k, scheduledKeyId, expireCurrentIn: 5, force: true },
+      now,
+    }) as EndpointCommand;
+
+  it('given nothing, when registering with a policy, then the policy is recorded', () => {
+    given()
+      .when(registerWith(POLICY))
+      .then(registeredWith(edKey(1)));
+  });
+
+  it.each([
+    ['every under 60 s', { everySeconds: 59, graceSeconds: 0 }, 'rotationPolicy.everySeconds'],
+    [
+      'every not an integer',
+      { everySeconds: 60.5, graceSeconds: 0 },
+      'rotationPolicy.everySeconds',
+    ],
+    [
+      'grace over 86400 s',
+      { everySeconds: 200_000, graceSeconds: 86_401 },
+      'rotationPolicy.graceSeconds',
+    ],
+    [
+      'grace not shorter than every',
+      { everySeconds: 600, graceSeconds: 600 },
+      'rotationPolicy.graceSeconds',
+    ],
+  ])(
+    'given a policy with %s, when registering, then invalid_rotation_policy',
+    (_, policy, param) => {
+      given().when(registerWith(policy)).thenFails('invalid_rotation_policy', param);
+    },
+  );
+
+  it('given an Ed25519 endpoint with a policy, when the scheduler rotates at the due time, then it rotates with the policy grace (never forced)', () => {
+    given(registeredWith(edKey(1)))
+      .when(scheduled(edKey(2, at(3600)), edKey(1).keyId, at(3600)))
+      .then(rotated(edKey(2, at(3600)), edKey(1).keyId, at(4200), 600));
+  });
+
+  it('given an Ed25519 endpoint with a policy, when the scheduler rotates a second early, then rotation_not_due', () => {
+    given(registeredWith(edKey(1)))
+      .when(scheduled(edKey(2, at(3599)), edKey(1).keyId, at(3599)))
+      .thenFails('rotation_not_due');
+  });
+
+  it('given the period already rotated, when the scheduler sends it again, then rotation_not_due (once per period)', () => {
+    given(
+      registeredWith(edKey(1)),
+      rotated(edKey(2, at(3600)), edKey(1).keyId, at(4200), 600),
+      expired(edKey(1).keyId, at(4200), 'grace_period_elapsed'),
+    )
+      .when(scheduled(edKey(3, at(5000)), edKey(1).keyId, at(5000)))
+      .thenFails('rotation_not_due');
+  });
+
+  it('given a manual rotation since, then the next period counts from the new key', () => {
+    const history = [
+      registeredWith(edKey(1)),
+      rotated(edKey(2, at(1000)), edKey(1).keyId, at(1060), 60),
+      expired(edKey(1).keyId, at(1060), 'grace_period_elapsed'),
+    ];
+    given(...history)
+      .when(scheduled(edKey(3, at(3600)), edKey(2).keyId, at(3600)))
+      .thenFails('rotation_not_due');
+    given(...history)
+      .when(scheduled(edKey(3, at(4600)), edKey(2).keyId, at(4600)))
+      .then(rotated(edKey(3, at(4600)), edKey(2).keyId, at(5200), 600));
+  });
+
+  it('given an HMAC endpoint with a policy, when the scheduler rotates, then refused: HMAC is only marked due', () => {
+    given(registeredWith(key(1)))
+      .when(scheduled(key(2, at(3600)), key(1).keyId, at(3600)))
+      .thenFails('invalid_command', 'scheduledKeyId');
+  });
+
+  it('given an endpoint without a policy, when the scheduler rotates, then refused', () => {
+    given(registered(edKey(1)))
+      .when(scheduled(edKey(2, at(3600)), edKey(1).keyId, at(3600)))
+      .thenFails('invalid_command', 'scheduledKeyId');
   });
 });

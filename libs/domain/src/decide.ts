@@ -13,6 +13,7 @@ import type { EndpointEvent, PreviousSecretExpired } from './events';
 import { isEndpointId, isKeyId, isTenantId } from './ids';
 import { isPublicKey, isSigningScheme, type SealedKey } from './key';
 import { assertNever, type ActiveEndpoint, type EndpointState } from './state';
+import { rotationDueAt, rotationPolicyProblem } from './rotation-policy';
 
 /**
  * The endpoint decider: given a command and the current state, the events that record
@@ -40,13 +41,15 @@ export const decide = (
 };
 
 const register = (command: RegisterEndpoint, state: EndpointState) => {
-  const { endpointId, tenantId, url, description, key } = command.data;
+  const { endpointId, tenantId, url, description, key, rotationPolicy } = command.data;
   if (!isEndpointId(endpointId))
     return new DomainError('invalid_command', 'malformed endpoint id', 'endpointId');
   if (!isTenantId(tenantId))
     return new DomainError('invalid_command', 'malformed tenant id', 'tenantId');
   const keyProblem = checkKey(key);
   if (keyProblem) return keyProblem;
+  const policyProblem = rotationPolicy && rotationPolicyProblem(rotationPolicy);
+  if (policyProblem) return policyProblem;
   if (state.status !== 'unregistered')
     return new DomainError('endpoint_already_exists', `endpoint ${endpointId} already exists`);
   const event: EndpointEvent = {
@@ -57,6 +60,7 @@ const register = (command: RegisterEndpoint, state: EndpointState) => {
       ...(url === undefined ? {} : { url }),
       ...(description === undefined ? {} : { description }),
       key,
+      ...(rotationPolicy === undefined ? {} : { rotationPolicy }),
     },
   };
   return [event];
@@ -65,8 +69,14 @@ const register = (command: RegisterEndpoint, state: EndpointState) => {
 const rotate = (command: RotateSecret, state: EndpointState) => {
   const endpoint = requireActive(state, command.data.endpointId);
   if (endpoint instanceof DomainError) return endpoint;
-  const { key, force = false } = command.data;
-  const grace = command.data.expireCurrentIn ?? DEFAULT_GRACE_PERIOD_SECONDS;
+  const { key, scheduledKeyId } = command.data;
+  const scheduled = scheduledKeyId === undefined ? undefined : scheduledRotation(command, endpoint);
+  if (scheduled instanceof DomainError) return scheduled;
+  // A scheduled rotation never forces: an overlap still open (a manual rotation with a long
+  // grace) makes it wait, like any rotation.
+  const force = scheduled ? false : (command.data.force ?? false);
+  const grace =
+    scheduled?.graceSeconds ?? command.data.expireCurrentIn ?? DEFAULT_GRACE_PERIOD_SECONDS;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS)
     return new DomainError(
       'invalid_grace_period',
@@ -113,6 +123,39 @@ const rotate = (command: RotateSecret, state: EndpointState) => {
       expired(endpoint, endpoint.current.keyId, previousKeyExpiresAt, 'grace_period_elapsed'),
     );
   return events;
+};
+
+/**
+ * The scheduler's rotation of the period of `scheduledKeyId`: only for an Ed25519 endpoint
+ * with a policy (an HMAC secret needs a person to carry it over), only while that key is
+ * still current (a key rotated since starts a new period), and never before it is due.
+ */
+const scheduledRotation = (command: RotateSecret, endpoint: ActiveEndpoint) => {
+  const { rotationPolicy, current } = endpoint;
+  if (!rotationPolicy)
+    return new DomainError(
+      'invalid_command',
+      'the endpoint has no rotation policy',
+      'scheduledKeyId',
+    );
+  if (current.algorithm !== 'ed25519')
+    return new DomainError(
+      'invalid_command',
+      'only Ed25519 endpoints are rotated by the scheduler; HMAC ones are marked due',
+      'scheduledKeyId',
+    );
+  const dueAt = rotationDueAt(current.createdAt, rotationPolicy);
+  if (current.keyId !== command.data.scheduledKeyId)
+    return new DomainError(
+      'rotation_not_due',
+      `key ${command.data.scheduledKeyId} is no longer current`,
+    );
+  if (command.now.getTime() < Date.parse(dueAt))
+    return new DomainError(
+      'rotation_not_due',
+      `key ${current.keyId} is due for rotation at ${dueAt}`,
+    );
+  return rotationPolicy;
 };
 
 const revokePrevious = (command: RevokePreviousSecret, state: EndpointState) => {

@@ -1,4 +1,5 @@
 import type { SealedKey } from './key';
+import type { RotationPolicy } from './rotation-policy';
 
 /**
  * The events of a webhook endpoint (DESIGN §1). Each has a literal `type`; the schema
@@ -15,6 +16,8 @@ export interface EndpointRegistered {
     readonly url?: string;
     readonly description?: string;
     readonly key: SealedKey;
+    /** v2: absent when the endpoint rotates only on demand. */
+    readonly rotationPolicy?: RotationPolicy;
   };
 }
 
@@ -52,7 +55,8 @@ export type EndpointEventType = EndpointEvent['type'];
 
 /** The current schema version of each event type: what `decide` writes. */
 export const EVENT_VERSIONS: { readonly [T in EndpointEventType]: number } = {
-  // v2: the key may be Ed25519 (`algorithm`, `publicKey`).
+  // v2: the key may be Ed25519 (`algorithm`, `publicKey`); a registration may carry a
+  // rotation policy.
   EndpointRegistered: 2,
   SecretRotated: 2,
   PreviousSecretExpired: 1,

@@ -1,6 +1,7 @@
 import type { EndpointEvent } from './events';
 import { KeyIdSet } from './key-id-set';
 import { DEFAULT_SIGNING_SCHEME, type SealedKey, type SigningScheme } from './key';
+import type { RotationPolicy } from './rotation-policy';
 
 /** What `decide` needs to know about an endpoint, folded from its events. */
 export interface KeyInUse {
@@ -31,6 +32,7 @@ export type EndpointState =
       readonly previous?: PreviousKey;
       /** Every key id the endpoint ever had: a new key must not reuse one. */
       readonly keyIds: KeyIdSet;
+      readonly rotationPolicy?: RotationPolicy;
     }
   | { readonly status: 'deleted'; readonly endpointId: string; readonly tenantId: string };
 
@@ -46,13 +48,14 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
   switch (event.type) {
     case 'EndpointRegistered': {
       if (state.status !== 'unregistered') return state;
-      const { endpointId, tenantId, key } = event.data;
+      const { endpointId, tenantId, key, rotationPolicy } = event.data;
       return {
         status: 'active',
         endpointId,
         tenantId,
         current: inUse(key),
         keyIds: KeyIdSet.of(key.keyId),
+        ...(rotationPolicy === undefined ? {} : { rotationPolicy }),
       };
     }
     case 'SecretRotated': {

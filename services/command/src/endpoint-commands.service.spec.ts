@@ -7,7 +7,12 @@ import {
   openSecret,
   parseKekRing,
 } from '@rotor/crypto';
-import { endpointStreamName, type SealedKey } from '@rotor/domain';
+import {
+  SCHEDULER_ACTOR,
+  endpointStreamName,
+  scheduledRotationKey,
+  type SealedKey,
+} from '@rotor/domain';
 import { SqliteEventStore, verifyStream } from '@rotor/event-store';
 import { CLOCK, DATA_KEY_VAULT, EVENT_STORE } from '@rotor/runtime';
 import { EndpointCommandsService } from './endpoint-commands.service';
@@ -152,6 +157,88 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
 
       expect(again).toEqual({ ...first, replayed: true });
       expect(first.publicKey).toMatch(/^whpk_/);
+    });
+  });
+
+  describe('scheduled rotation (rotation policy)', () => {
+    const POLICY = { everySeconds: 3600, graceSeconds: 600 };
+    const scheduler = (requestId: string, endpointId: string, keyId: string) => ({
+      meta: {
+        actor: SCHEDULER_ACTOR,
+        requestId,
+        idempotencyKey: scheduledRotationKey(endpointId, keyId),
+      },
+      endpointId,
+      keyId,
+    });
+
+    it('rotates an Ed25519 endpoint once per period: never early; a second instance gets the same reply, replayed', async () => {
+      const start = now;
+      const registered = await commands.register({
+        meta,
+        tenantId: 'acme',
+        signing: 'ed25519',
+        rotationPolicy: POLICY,
+      });
+      const id = registered.endpoint.id;
+      expect(registered.endpoint).toMatchObject({
+        rotationPolicy: POLICY,
+        rotationDueAt: new Date(start.getTime() + 3600_000).toISOString(),
+      });
+
+      now = new Date(start.getTime() + 3599_000);
+      expect(await codeOf(commands.rotateOnSchedule(scheduler('r1', id, registered.keyId)))).toBe(
+        'rotation_not_due',
+      );
+
+      now = new Date(start.getTime() + 3600_000);
+      const first = await commands.rotateOnSchedule(scheduler('r2', id, registered.keyId));
+      const second = await commands.rotateOnSchedule(scheduler('r3', id, registered.keyId));
+
+      expect(first).toMatchObject({
+        endpointId: id,
+        previousKeyId: registered.keyId,
+        publicKey: expect.stringMatching(/^whpk_/),
+        previousSecretExpiresAt: new Date(start.getTime() + 4200_000).toISOString(),
+      });
+      expect(second).toEqual({ ...first, replayed: true });
+      const stream = await store.read(endpointStreamName(id));
+      const rotations = stream.filter((e) => e.type === 'SecretRotated');
+      expect(rotations).toHaveLength(1);
+      expect(rotations[0].metadata).toMatchObject({ actor: SCHEDULER_ACTOR });
+
+      // A day later the idempotency record is gone, yet the period stays rotated once.
+      now = new Date(start.getTime() + 3600_000 + 25 * 3600_000);
+      expect(await codeOf(commands.rotateOnSchedule(scheduler('r4', id, registered.keyId)))).toBe(
+        'rotation_not_due',
+      );
+    });
+
+    it('refuses to rotate an HMAC endpoint on schedule: it is only marked due', async () => {
+      const registered = await commands.register({
+        meta,
+        tenantId: 'acme',
+        rotationPolicy: POLICY,
+      });
+      expect(registered.endpoint.rotationDueAt).toEqual(expect.any(String));
+      now = new Date(now.getTime() + 7200_000);
+      expect(
+        await codeOf(
+          commands.rotateOnSchedule(scheduler('r1', registered.endpoint.id, registered.keyId)),
+        ),
+      ).toBe('invalid_command');
+    });
+
+    it('refuses a policy whose grace is not shorter than its period (invalid_rotation_policy)', async () => {
+      expect(
+        await codeOf(
+          commands.register({
+            meta,
+            tenantId: 'acme',
+            rotationPolicy: { everySeconds: 600, graceSeconds: 600 },
+          }),
+        ),
+      ).toBe('invalid_rotation_policy');
     });
   });
 

@@ -11,6 +11,8 @@ import type {
   RequestMeta,
   RevokePreviousSecretReply,
   RevokePreviousSecretRequest,
+  RotateOnScheduleReply,
+  RotateOnScheduleRequest,
   RotateSecretReply,
   RotateSecretRequest,
 } from '@rotor/contracts';
@@ -107,6 +109,9 @@ export class EndpointCommandsService {
           ...(request.url === undefined ? {} : { url: request.url }),
           ...(request.description === undefined ? {} : { description: request.description }),
           key,
+          ...(request.rotationPolicy === undefined
+            ? {}
+            : { rotationPolicy: request.rotationPolicy }),
         },
         now,
       })),
@@ -135,24 +140,55 @@ export class EndpointCommandsService {
   }
 
   async rotate(request: RotateSecretRequest): Promise<RotateSecretReply> {
+    return this.rotation(
+      SUBJECTS.command.rotateSecret,
+      request,
+      request.tenantId,
+      request.signing,
+      {
+        ...(request.expireCurrentIn === undefined
+          ? {}
+          : { expireCurrentIn: request.expireCurrentIn }),
+        ...(request.force === undefined ? {} : { force: request.force }),
+      },
+    );
+  }
+
+  /**
+   * The scheduler's rotation of the period of `keyId`: the decider allows it only when due,
+   * for that still-current key, under the endpoint's policy (Ed25519 only), so a duplicate
+   * from another instance is refused or, with the derived idempotency key, replayed.
+   */
+  async rotateOnSchedule(request: RotateOnScheduleRequest): Promise<RotateOnScheduleReply> {
+    const {
+      secret: _none,
+      publicKey,
+      ...reply
+    } = await this.rotation(SUBJECTS.command.rotateOnSchedule, request, undefined, undefined, {
+      scheduledKeyId: request.keyId,
+    });
+    if (publicKey === undefined) throw new Error('a scheduled rotation made no Ed25519 key');
+    return { ...reply, publicKey };
+  }
+
+  private async rotation(
+    subject: string,
+    request: { readonly meta: RequestMeta; readonly endpointId: string },
+    tenantId: string | undefined,
+    signing: string | undefined,
+    options: { expireCurrentIn?: number; force?: boolean; scheduledKeyId?: string },
+  ): Promise<RotateSecretReply> {
     const { endpointId } = request;
     const now = this.clock();
     const fresh = await this.newKey(endpointId, now, { mustExist: true });
     const outcome = await this.run(
-      SUBJECTS.command.rotateSecret,
+      subject,
       request,
       endpointId,
-      request.tenantId,
-      withKey(fresh, request.signing, (key) => ({
+      tenantId,
+      withKey(fresh, signing, (key) => ({
         type: 'RotateSecret',
-        data: {
-          endpointId,
-          key,
-          ...(request.expireCurrentIn === undefined
-            ? {}
-            : { expireCurrentIn: request.expireCurrentIn }),
-          ...(request.force === undefined ? {} : { force: request.force }),
-        },
+        data: { endpointId, key, ...options },
         now,
       })),
     );

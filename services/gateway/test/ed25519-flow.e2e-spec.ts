@@ -193,6 +193,20 @@ describe('Ed25519 endpoints: register -> sign -> rotate -> switch (e2e)', () => 
     expect(JSON.stringify(expectProblem(rotated, 422))).toContain('signing');
   });
 
+  it.each([
+    [{ every_seconds: 59, grace_seconds: 0 }, 'rotation_policy.every_seconds'],
+    [{ every_seconds: 3600, grace_seconds: -1 }, 'rotation_policy.grace_seconds'],
+    [{ every_seconds: 600, grace_seconds: 600 }, 'rotation_policy.grace_seconds'],
+    [{ every_seconds: 600 }, 'rotation_policy.grace_seconds'],
+  ])('refuses the rotation policy %j as a 422 naming %s', async (rotation_policy, param) => {
+    const response = await http(rotor)
+      .post(ENDPOINTS)
+      .set('Authorization', key.auth)
+      .send({ url: 'https://example.com/webhooks', signing: 'ed25519', rotation_policy });
+    const problem = expectProblem(response, 422);
+    expect(JSON.stringify(problem)).toContain(param);
+  });
+
   it('never writes a private key anywhere in the store', async () => {
     const events = await rotor.allEvents();
     expect(events.some((e) => JSON.stringify(e.data).includes('"algorithm":"ed25519"'))).toBe(true);

@@ -11,6 +11,29 @@ export type JsonObject = { readonly [key: string]: unknown };
 
 // ---- proto/rotor/v1/commands.proto
 
+export interface RotateOnScheduleRequest {
+  /**
+   * The scheduler sets `idempotency_key` to one derived from the endpoint and the key, so
+   * the rotation of a period executes once however many instances send it.
+   */
+  readonly meta: RequestMeta;
+  readonly endpointId: string;
+  /** The current key whose period ended. */
+  readonly keyId: string;
+}
+
+export interface RotateOnScheduleReply {
+  readonly endpointId: string;
+  /** The new current key and its `whpk_` public key (scheduled rotations are Ed25519 only). */
+  readonly keyId: string;
+  readonly publicKey: string;
+  readonly previousKeyId: string;
+  /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
+  readonly previousSecretExpiresAt: string;
+  /** true when another scheduler instance (or an earlier send) already rotated this period. */
+  readonly replayed?: boolean;
+}
+
 export interface RegisterEndpointRequest {
   readonly meta: RequestMeta;
   readonly tenantId: string;
@@ -26,6 +49,8 @@ export interface RegisterEndpointRequest {
   readonly description?: string;
   /** How deliveries are signed: `hmac-sha256` (default) or `ed25519`. */
   readonly signing?: string;
+  /** Scheduled rotation: Ed25519 endpoints are rotated by Rotor, HMAC ones marked due. */
+  readonly rotationPolicy?: RotationPolicy;
 }
 
 export interface RegisterEndpointReply {
@@ -234,13 +259,31 @@ export interface SealedKey {
   readonly publicKey?: string;
 }
 
-/** Event EndpointRegistered, version 2 (version 1: the key was always hmac-sha256). */
+/**
+ * A rotation policy: a new key every `every_seconds` after the current key was made, the
+ * old one valid `grace_seconds` longer (shorter than every_seconds). Ed25519 endpoints are
+ * rotated by the scheduler (actor `rotor-scheduler`); HMAC endpoints are only marked due.
+ * Bounds are checked by the domain (422 invalid_rotation_policy).
+ */
+export interface RotationPolicy {
+  /** 60..31536000. */
+  readonly everySeconds: number;
+  /** 0..86400, and less than every_seconds. */
+  readonly graceSeconds: number;
+}
+
+/**
+ * Event EndpointRegistered, version 2 (version 1: the key was always hmac-sha256, and there
+ * was no rotation policy).
+ */
 export interface EndpointRegisteredData {
   readonly endpointId: string;
   readonly tenantId: string;
   readonly url?: string;
   readonly description?: string;
   readonly key: SealedKey;
+  /** Absent: the endpoint rotates only on demand. */
+  readonly rotationPolicy?: RotationPolicy;
 }
 
 /**
@@ -462,6 +505,12 @@ export interface EndpointView {
   readonly keys: readonly KeyView[];
   /** The stream revision of the last event folded in: readers drop older versions. */
   readonly version: number;
+  readonly rotationPolicy?: RotationPolicy;
+  /**
+   * RFC 3339: when the current key is due for rotation under the policy (Ed25519: when the
+   * scheduler rotates it; HMAC: when a person should). Absent without a policy.
+   */
+  readonly rotationDueAt?: string;
 }
 
 export interface KeyView {
@@ -486,6 +535,8 @@ export interface KeyView {
   readonly signing?: string;
   /** Ed25519 only: the `whpk_` public key. */
   readonly publicKey?: string;
+  /** The current key only, under a rotation policy: when it is due for rotation. */
+  readonly rotationDueAt?: string;
 }
 
 /**
@@ -569,6 +620,8 @@ export interface ProjectionStatus {
 
 /** Every message, by name. */
 export interface RotorMessages {
+  RotateOnScheduleRequest: RotateOnScheduleRequest;
+  RotateOnScheduleReply: RotateOnScheduleReply;
   RegisterEndpointRequest: RegisterEndpointRequest;
   RegisterEndpointReply: RegisterEndpointReply;
   RotateSecretRequest: RotateSecretRequest;
@@ -584,6 +637,7 @@ export interface RotorMessages {
   ErrorBody: ErrorBody;
   FieldError: FieldError;
   SealedKey: SealedKey;
+  RotationPolicy: RotationPolicy;
   EndpointRegisteredData: EndpointRegisteredData;
   SecretRotatedData: SecretRotatedData;
   PreviousSecretExpiredData: PreviousSecretExpiredData;
@@ -630,6 +684,12 @@ export interface RotorRpcs {
   'rotor.command.expire-previous-secret': { request: ExpirePreviousSecretRequest; reply: ExpirePreviousSecretReply };
   /** Deletes the endpoint and crypto-shreds its keys; its history stays readable. */
   'rotor.command.delete-endpoint': { request: DeleteEndpointRequest; reply: DeleteEndpointReply };
+  /**
+   * Sent by the rotation scheduler when the period of an Ed25519 endpoint's current key
+   * under its policy has ended; recorded with the actor `rotor-scheduler`. 409
+   * rotation_not_due when early or when that key is no longer current.
+   */
+  'rotor.command.rotate-on-schedule': { request: RotateOnScheduleRequest; reply: RotateOnScheduleReply };
   'rotor.query.get-endpoint': { request: GetEndpointRequest; reply: EndpointView };
   'rotor.query.list-endpoints': { request: ListEndpointsRequest; reply: ListEndpointsReply };
   'rotor.query.list-keys': { request: ListKeysRequest; reply: ListKeysReply };
@@ -663,6 +723,27 @@ export const ENUM_VALUES = {
 
 /** The runtime schema of every message: what `validateMessage` checks. */
 export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
+  RotateOnScheduleRequest: {
+    name: 'RotateOnScheduleRequest',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'meta', proto: 'meta', kind: 'message', optional: false, repeated: false, message: 'RequestMeta' },
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+    ],
+  },
+  RotateOnScheduleReply: {
+    name: 'RotateOnScheduleReply',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: false, repeated: false, format: 'public_key' },
+      { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+    ],
+  },
   RegisterEndpointRequest: {
     name: 'RegisterEndpointRequest',
     file: 'rotor/v1/commands.proto',
@@ -673,6 +754,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'url', proto: 'url', kind: 'string', optional: true, repeated: false, format: 'http_url', maxLength: 2048 },
       { name: 'description', proto: 'description', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
       { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
+      { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
     ],
   },
   RegisterEndpointReply: {
@@ -812,6 +894,14 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
     ],
   },
+  RotationPolicy: {
+    name: 'RotationPolicy',
+    file: 'rotor/v1/events.proto',
+    fields: [
+      { name: 'everySeconds', proto: 'every_seconds', kind: 'int32', optional: false, repeated: false },
+      { name: 'graceSeconds', proto: 'grace_seconds', kind: 'int32', optional: false, repeated: false },
+    ],
+  },
   EndpointRegisteredData: {
     name: 'EndpointRegisteredData',
     file: 'rotor/v1/events.proto',
@@ -821,6 +911,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'url', proto: 'url', kind: 'string', optional: true, repeated: false, maxLength: 2048 },
       { name: 'description', proto: 'description', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
       { name: 'key', proto: 'key', kind: 'message', optional: false, repeated: false, message: 'SealedKey' },
+      { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
     ],
   },
   SecretRotatedData: {
@@ -1019,6 +1110,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'updatedAt', proto: 'updated_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'keys', proto: 'keys', kind: 'message', optional: false, repeated: true, message: 'KeyView' },
       { name: 'version', proto: 'version', kind: 'int64', optional: false, repeated: false, minimum: 0 },
+      { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
+      { name: 'rotationDueAt', proto: 'rotation_due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
     ],
   },
   KeyView: {
@@ -1035,6 +1128,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
+      { name: 'rotationDueAt', proto: 'rotation_due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
     ],
   },
   KeyRingView: {
@@ -1110,6 +1204,7 @@ export const RPC_SCHEMAS: {
   'rotor.command.revoke-previous-secret': { subject: 'rotor.command.revoke-previous-secret', service: 'CommandService', method: 'RevokePreviousSecret', request: 'RevokePreviousSecretRequest', reply: 'RevokePreviousSecretReply' },
   'rotor.command.expire-previous-secret': { subject: 'rotor.command.expire-previous-secret', service: 'CommandService', method: 'ExpirePreviousSecret', request: 'ExpirePreviousSecretRequest', reply: 'ExpirePreviousSecretReply' },
   'rotor.command.delete-endpoint': { subject: 'rotor.command.delete-endpoint', service: 'CommandService', method: 'DeleteEndpoint', request: 'DeleteEndpointRequest', reply: 'DeleteEndpointReply' },
+  'rotor.command.rotate-on-schedule': { subject: 'rotor.command.rotate-on-schedule', service: 'CommandService', method: 'RotateOnSchedule', request: 'RotateOnScheduleRequest', reply: 'RotateOnScheduleReply' },
   'rotor.query.get-endpoint': { subject: 'rotor.query.get-endpoint', service: 'QueryService', method: 'GetEndpoint', request: 'GetEndpointRequest', reply: 'EndpointView' },
   'rotor.query.list-endpoints': { subject: 'rotor.query.list-endpoints', service: 'QueryService', method: 'ListEndpoints', request: 'ListEndpointsRequest', reply: 'ListEndpointsReply' },
   'rotor.query.list-keys': { subject: 'rotor.query.list-keys', service: 'QueryService', method: 'ListKeys', request: 'ListKeysRequest', reply: 'ListKeysReply' },

@@ -129,6 +129,32 @@ describe('timeline entries', () => {
     );
   });
 
+  it('given a registration under a rotation policy, then the policy is in the timeline; a scheduled rotation shows its actor', () => {
+    const withPolicy = recorded(
+      A,
+      0,
+      'EndpointRegistered',
+      {
+        endpointId: A,
+        tenantId: 'acme',
+        key: sealed(KEY_1, 'AAAA'),
+        rotationPolicy: { everySeconds: 3600, graceSeconds: 600 },
+      },
+      '2025-01-01T00:00:00.000Z',
+      2,
+    );
+    expect(formatTimelineEntry(toTimelineEntry(withPolicy))).toContain(
+      '; rotated every 3600 s (grace 600 s)',
+    );
+    const scheduled = {
+      ...rotated,
+      metadata: { ...rotated.metadata, actor: 'rotor-scheduler' },
+    };
+    expect(formatTimelineEntry(toTimelineEntry(scheduled))).toMatch(
+      /#1 {2}rotor-scheduler {2}rotated to key /,
+    );
+  });
+
   it('never carries a ciphertext or a KEK id, in text or JSON', () => {
     for (const event of [registered(A, 'acme'), rotated]) {
       const entry = toTimelineEntry(event);

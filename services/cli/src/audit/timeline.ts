@@ -39,6 +39,8 @@ export interface TimelineEntry {
   readonly url?: string;
   readonly description?: string;
   readonly key?: TimelineKey;
+  /** Registration under a rotation policy. */
+  readonly rotation_policy?: { readonly every_seconds: number; readonly grace_seconds: number };
   readonly previous_key_id?: string;
   readonly previous_key_expires_at?: string;
   readonly grace_period_seconds?: number;
@@ -55,6 +57,18 @@ const keyOf = (data: Record<string, unknown>): TimelineKey => {
     hint: key.hint,
     fingerprint: key.fingerprint,
   };
+};
+
+const policyOf = (data: Record<string, unknown>) => {
+  const policy = data.rotationPolicy as { everySeconds: number; graceSeconds: number } | undefined;
+  return policy === undefined
+    ? {}
+    : {
+        rotation_policy: {
+          every_seconds: policy.everySeconds,
+          grace_seconds: policy.graceSeconds,
+        },
+      };
 };
 
 /** The timeline entry of a recorded endpoint event. */
@@ -85,6 +99,7 @@ export const toTimelineEntry = (recorded: RecordedEvent): TimelineEntry => {
         ...(data.url === undefined ? {} : { url: data.url as string }),
         ...(data.description === undefined ? {} : { description: data.description as string }),
         key: keyOf(data),
+        ...policyOf(data),
       };
     case 'SecretRotated':
       return {
@@ -129,7 +144,11 @@ export const describeEntry = (entry: TimelineEntry): string => {
         `registered for tenant ${entry.tenant_id}` +
         (entry.url === undefined ? '' : `, url ${entry.url}`) +
         (entry.description === undefined ? '' : `, "${entry.description}"`) +
-        `; key ${describeKey(entry.key!)}`
+        `; key ${describeKey(entry.key!)}` +
+        (entry.rotation_policy === undefined
+          ? ''
+          : `; rotated every ${entry.rotation_policy.every_seconds} s ` +
+            `(grace ${entry.rotation_policy.grace_seconds} s)`)
       );
     case 'rotated':
       return (

@@ -47,6 +47,7 @@ const keyResource = (key: KeyView): KeyResource => ({
   fingerprint: key.fingerprint,
   signing: key.signing ?? DEFAULT_SIGNING_SCHEME,
   ...(key.publicKey === undefined ? {} : { public_key: key.publicKey }),
+  ...(key.rotationDueAt === undefined ? {} : { rotation_due_at: key.rotationDueAt }),
 });
 
 /** The key material a registration or rotation hands over: a secret, or a public key. */
@@ -63,6 +64,15 @@ export const endpointResource = (view: EndpointView): EndpointResource => ({
   created_at: view.createdAt,
   updated_at: view.updatedAt,
   keys: view.keys.map(keyResource),
+  ...(view.rotationPolicy === undefined
+    ? {}
+    : {
+        rotation_policy: {
+          every_seconds: view.rotationPolicy.everySeconds,
+          grace_seconds: view.rotationPolicy.graceSeconds,
+        },
+      }),
+  ...(view.rotationDueAt === undefined ? {} : { rotation_due_at: view.rotationDueAt }),
 });
 
 export const createdEndpointResource = (reply: RegisterEndpointReply): CreatedEndpointResource => ({

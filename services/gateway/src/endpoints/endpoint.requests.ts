@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { DEFAULT_SIGNING_SCHEME, SIGNING_SCHEMES, type SigningScheme } from '@rotor/domain';
+import { Transform, Type } from 'class-transformer';
+import {
+  DEFAULT_SIGNING_SCHEME,
+  MAX_GRACE_PERIOD_SECONDS,
+  MAX_ROTATION_EVERY_SECONDS,
+  MIN_ROTATION_EVERY_SECONDS,
+  SIGNING_SCHEMES,
+  type SigningScheme,
+} from '@rotor/domain';
 import {
   IsBoolean,
   IsIn,
@@ -12,6 +19,8 @@ import {
   Matches,
   Max,
   Min,
+  IsObject,
+  ValidateNested,
 } from 'class-validator';
 import { MaxUtf8Bytes } from '../http/validation';
 
@@ -23,6 +32,32 @@ const SIGNING = {
   enum: SIGNING_SCHEMES,
   default: DEFAULT_SIGNING_SCHEME,
 };
+
+export class RotationPolicyBody {
+  @ApiProperty({
+    description: 'A new key this many seconds after the current one was made.',
+    type: 'integer',
+    minimum: MIN_ROTATION_EVERY_SECONDS,
+    maximum: MAX_ROTATION_EVERY_SECONDS,
+    example: 2_592_000,
+  })
+  @IsInt()
+  @Min(MIN_ROTATION_EVERY_SECONDS)
+  @Max(MAX_ROTATION_EVERY_SECONDS)
+  every_seconds!: number;
+
+  @ApiProperty({
+    description: 'How long the old key keeps signing after a scheduled rotation (< every_seconds).',
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_GRACE_PERIOD_SECONDS,
+    example: 86_400,
+  })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_GRACE_PERIOD_SECONDS)
+  grace_seconds!: number;
+}
 
 /**
  * The request bodies and query of DESIGN §5. Field names are the REST ones (snake_case);
@@ -58,6 +93,18 @@ export class RegisterEndpointBody {
   @IsOptional()
   @IsIn(SIGNING_SCHEMES, { message: `signing must be one of ${SIGNING_SCHEMES.join(', ')}` })
   signing?: SigningScheme;
+
+  @ApiPropertyOptional({
+    type: RotationPolicyBody,
+    description:
+      'Scheduled rotation: an Ed25519 endpoint is rotated by Rotor (actor rotor-scheduler) ' +
+      'every every_seconds; an HMAC endpoint is only marked due (rotation_due_at).',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RotationPolicyBody)
+  rotation_policy?: RotationPolicyBody;
 }
 
 /** A route without parameters still refuses unknown fields. */

@@ -49,6 +49,18 @@ export class KeyResource {
   signing!: string;
   @ApiPropertyOptional(PUBLIC_KEY)
   public_key?: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'The current key under a rotation policy: when it is due for rotation.',
+  })
+  rotation_due_at?: string;
+}
+
+export class RotationPolicyResource {
+  @ApiProperty({ type: 'integer' })
+  every_seconds!: number;
+  @ApiProperty({ type: 'integer' })
+  grace_seconds!: number;
 }
 
 export class EndpointResource {
@@ -66,6 +78,15 @@ export class EndpointResource {
   updated_at!: string;
   @ApiProperty({ type: [KeyResource], description: 'Newest first. Never a secret.' })
   keys!: KeyResource[];
+  @ApiPropertyOptional({ type: RotationPolicyResource })
+  rotation_policy?: RotationPolicyResource;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Under a rotation policy: when the current key is due (Ed25519: Rotor rotates it then; ' +
+      'HMAC: a person should).',
+  })
+  rotation_due_at?: string;
 }
 
 export class CreatedEndpointResource extends EndpointResource {

@@ -50,6 +50,14 @@ export class EndpointsService {
         url: body.url,
         ...(body.description === undefined ? {} : { description: body.description }),
         ...(body.signing === undefined ? {} : { signing: body.signing }),
+        ...(body.rotation_policy === undefined
+          ? {}
+          : {
+              rotationPolicy: {
+                everySeconds: body.rotation_policy.every_seconds,
+                graceSeconds: body.rotation_policy.grace_seconds,
+              },
+            }),
       },
       ctx.requestId,
     );
