@@ -30,18 +30,23 @@ export const dueExpiries = (view: EndpointView | undefined): DueExpiry[] =>
 /**
  * The scheduled rotation an endpoint view asks for: its current key's, when it has a
  * rotation policy and signs with Ed25519. An HMAC endpoint's due date is only shown
- * (`rotationDueAt`): a person must carry a new secret over, so nothing rotates it.
+ * (`rotationDueAt`): a person must carry a new secret over, so nothing rotates it. While an
+ * overlap opened by hand is still open, the rotation waits for its end (a scheduled
+ * rotation never forces), instead of being refused (409) and retried until then.
  */
 export const dueRotations = (view: EndpointView | undefined): DueExpiry[] => {
   const current = view?.status === 'active' ? view.keys[0] : undefined;
   if (!view || current?.status !== 'current' || current.rotationDueAt === undefined) return [];
   if (current.signing !== 'ed25519') return [];
+  const overlapEnds = view.keys
+    .filter((k) => k.status === 'previous' && k.expiresAt !== undefined)
+    .map((k) => Date.parse(k.expiresAt!));
   return [
     {
       kind: 'rotate',
       endpointId: view.id,
       keyId: current.keyId,
-      dueAt: Date.parse(current.rotationDueAt),
+      dueAt: Math.max(Date.parse(current.rotationDueAt), ...overlapEnds),
     },
   ];
 };

@@ -102,6 +102,19 @@ describe('ExpirySchedulerService: scheduled rotations beside expiries', () => {
     expect(sent.map((s) => s.subject)).toEqual(['rotor.command.expire-previous-secret']);
   });
 
+  it('given an overlap opened by hand that outlasts the period, then the rotation waits for its end', () => {
+    const endpoint = view('ed25519', iso(-5));
+    const longOverlap = {
+      ...endpoint,
+      keys: [endpoint.keys[0], { ...endpoint.keys[1], expiresAt: iso(900) }],
+    };
+    expect(dueRotations(longOverlap)).toEqual([
+      { kind: 'rotate', endpointId: ID, keyId: KEY_2, dueAt: NOW + 900_000 },
+    ]);
+    // An overlap that ended already (1 s ago) delays nothing: both are past, it fires now.
+    expect(dueRotations(endpoint)[0].dueAt).toBeLessThanOrEqual(NOW);
+  });
+
   it('given a deleted endpoint or no policy, then nothing is due for rotation', () => {
     expect(dueRotations({ ...view('ed25519', iso(-5)), status: 'deleted' })).toEqual([]);
     const { rotationDueAt: _none, ...withoutPolicy } = view('ed25519', iso(-5));
