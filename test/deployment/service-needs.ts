@@ -33,7 +33,8 @@ export interface ServiceNeeds {
   readonly buckets: Readonly<Record<string, BucketAccess>>;
 }
 
-const { expirePreviousSecret, rotateOnSchedule, ...commandsOfTheApi } = SUBJECTS.command;
+const { expirePreviousSecret, rotateOnSchedule, markRotationDue, ...commandsOfTheApi } =
+  SUBJECTS.command;
 
 export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   command: {
@@ -55,7 +56,7 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   expiry: {
     serves: [],
     // The scheduler: ends grace periods, and rotates Ed25519 endpoints with a policy.
-    calls: [expirePreviousSecret, rotateOnSchedule],
+    calls: [expirePreviousSecret, rotateOnSchedule, markRotationDue],
     buckets: { [BUCKETS.endpoints]: 'read', [BUCKETS.health]: 'write' },
   },
   signer: {

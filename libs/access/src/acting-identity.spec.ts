@@ -13,7 +13,11 @@ const claim = (command: CommandVerb, extra: Partial<CommandClaim> = {}): Command
   tenantId: 'acme',
   ...extra,
 });
-const SCHEDULER_COMMANDS: readonly CommandVerb[] = ['expire-previous-secret', 'rotate-on-schedule'];
+const SCHEDULER_COMMANDS: readonly CommandVerb[] = [
+  'expire-previous-secret',
+  'rotate-on-schedule',
+  'mark-rotation-due',
+];
 const TENANT_COMMANDS = EVERY_COMMAND.filter((verb) => !SCHEDULER_COMMANDS.includes(verb));
 
 describe('actingIdentity: who is recorded as acting, and on which tenant', () => {
@@ -102,7 +106,9 @@ describe('actingIdentity: who is recorded as acting, and on which tenant', () =>
   );
 
   it('lets the operator CLI act across tenants, recorded as itself', () => {
-    for (const verb of EVERY_COMMAND.filter((v) => v !== 'rotate-on-schedule'))
+    for (const verb of EVERY_COMMAND.filter(
+      (v) => v !== 'rotate-on-schedule' && v !== 'mark-rotation-due',
+    ))
       expect(
         actingIdentity('cli', claim(verb, { tenantId: undefined, claimedActor: 'attacker' })),
       ).toEqual({ kind: 'allowed', actor: 'service:cli', tenantId: undefined });

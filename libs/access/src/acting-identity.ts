@@ -22,7 +22,8 @@ export type CommandVerb =
   | 'revoke-previous-secret'
   | 'expire-previous-secret'
   | 'delete-endpoint'
-  | 'rotate-on-schedule';
+  | 'rotate-on-schedule'
+  | 'mark-rotation-due';
 
 export const EVERY_COMMAND: readonly CommandVerb[] = [
   'register-endpoint',
@@ -31,6 +32,7 @@ export const EVERY_COMMAND: readonly CommandVerb[] = [
   'expire-previous-secret',
   'delete-endpoint',
   'rotate-on-schedule',
+  'mark-rotation-due',
 ];
 
 /** The NATS user names that may send commands, and the operator. */
@@ -55,7 +57,7 @@ const ALLOWED: Readonly<Record<string, readonly CommandVerb[]>> = {
   // end a grace period that is over, and its reply carries no secret.
   // Its rotation is guarded the same way (`rotation_not_due`): only the period of a key
   // that is still current, only once it has ended, only under the endpoint's own policy.
-  [EXPIRY_CALLER]: ['expire-previous-secret', 'rotate-on-schedule'],
+  [EXPIRY_CALLER]: ['expire-previous-secret', 'rotate-on-schedule', 'mark-rotation-due'],
   [IN_PROCESS_CALLER]: EVERY_COMMAND,
   [OPERATOR_CALLER]: EVERY_COMMAND,
 };
@@ -114,7 +116,7 @@ export function actingIdentity(caller: string, claim: CommandClaim): ActingIdent
       param: 'tenantId',
     };
   // A role, not a claim: recorded whoever among the callers allowed to send it sent it.
-  if (claim.command === 'rotate-on-schedule')
+  if (claim.command === 'rotate-on-schedule' || claim.command === 'mark-rotation-due')
     return { kind: 'allowed', actor: SCHEDULER_ACTOR, tenantId: claim.tenantId };
   // One process, no boundary inside it to authenticate: its modules' claims are its own.
   if (caller === IN_PROCESS_CALLER)

@@ -11,6 +11,7 @@ export const SUBJECTS = {
     expirePreviousSecret: 'rotor.command.expire-previous-secret',
     deleteEndpoint: 'rotor.command.delete-endpoint',
     rotateOnSchedule: 'rotor.command.rotate-on-schedule',
+    markRotationDue: 'rotor.command.mark-rotation-due',
   },
   signer: {
     sign: 'rotor.signer.sign',

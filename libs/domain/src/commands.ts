@@ -55,8 +55,20 @@ export interface DeleteEndpoint {
   readonly now: Date;
 }
 
+/** Sent by the scheduler when an HMAC key's period under the policy ends: marks it due. */
+export interface MarkRotationDue {
+  readonly type: 'MarkRotationDue';
+  readonly data: { readonly endpointId: string; readonly keyId: string };
+  readonly now: Date;
+}
+
 export type EndpointCommand =
-  RegisterEndpoint | RotateSecret | RevokePreviousSecret | ExpirePreviousSecret | DeleteEndpoint;
+  | RegisterEndpoint
+  | RotateSecret
+  | RevokePreviousSecret
+  | ExpirePreviousSecret
+  | DeleteEndpoint
+  | MarkRotationDue;
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 3600;
 export const MAX_GRACE_PERIOD_SECONDS = 86400;

@@ -416,6 +416,37 @@ describe('rotation policy and scheduled rotation', () => {
       .thenFails('invalid_command', 'scheduledKeyId');
   });
 
+  const markDue = (keyId: string, now: Date) =>
+    ({ type: 'MarkRotationDue', data: { endpointId: ENDPOINT, keyId }, now }) as EndpointCommand;
+  const due = (keyId: string, dueAt: Date): EndpointEvent => ({
+    type: 'SecretRotationDue',
+    data: { endpointId: ENDPOINT, keyId, dueAt: dueAt.toISOString() },
+  });
+
+  it('given an HMAC endpoint with a policy, when its period ends, then the scheduler marks it due, once', () => {
+    given(registeredWith(key(1)))
+      .when(markDue(key(1).keyId, at(3700)))
+      .then(due(key(1).keyId, at(3600)));
+    given(registeredWith(key(1)), due(key(1).keyId, at(3600)))
+      .when(markDue(key(1).keyId, at(3800)))
+      .then();
+  });
+
+  it('given an HMAC endpoint with a policy, when marked early, then rotation_not_due; for a key rotated since, nothing', () => {
+    given(registeredWith(key(1)))
+      .when(markDue(key(1).keyId, at(3599)))
+      .thenFails('rotation_not_due');
+    given(registeredWith(key(1)), rotated(key(2, at(100)), key(1).keyId, at(200), 100))
+      .when(markDue(key(1).keyId, at(3700)))
+      .then();
+  });
+
+  it('given an Ed25519 endpoint, when marked due, then refused: it is rotated instead', () => {
+    given(registeredWith(edKey(1)))
+      .when(markDue(edKey(1).keyId, at(3700)))
+      .thenFails('invalid_command', 'keyId');
+  });
+
   it('given an endpoint without a policy, when the scheduler rotates, then refused', () => {
     given(registered(edKey(1)))
       .when(scheduled(edKey(2, at(3600)), edKey(1).keyId, at(3600)))

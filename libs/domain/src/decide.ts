@@ -4,6 +4,7 @@ import {
   type DeleteEndpoint,
   type EndpointCommand,
   type ExpirePreviousSecret,
+  type MarkRotationDue,
   type RegisterEndpoint,
   type RevokePreviousSecret,
   type RotateSecret,
@@ -35,6 +36,8 @@ export const decide = (
       return expirePrevious(command, state);
     case 'DeleteEndpoint':
       return deleteEndpoint(command, state);
+    case 'MarkRotationDue':
+      return markRotationDue(command, state);
     default:
       return assertNever(command);
   }
@@ -156,6 +159,33 @@ const scheduledRotation = (command: RotateSecret, endpoint: ActiveEndpoint) => {
       `key ${current.keyId} is due for rotation at ${dueAt}`,
     );
   return rotationPolicy;
+};
+
+/**
+ * The scheduler's mark on an HMAC key whose period ended: once per key (a duplicate, or a
+ * key rotated since, is a no-op), never early, only under a policy.
+ */
+const markRotationDue = (command: MarkRotationDue, state: EndpointState) => {
+  const endpoint = requireActive(state, command.data.endpointId);
+  if (endpoint instanceof DomainError) return endpoint;
+  const { rotationPolicy, current } = endpoint;
+  if (!rotationPolicy)
+    return new DomainError('invalid_command', 'the endpoint has no rotation policy', 'keyId');
+  if (current.algorithm !== 'hmac-sha256')
+    return new DomainError(
+      'invalid_command',
+      'Ed25519 endpoints are rotated by the scheduler, not marked due',
+      'keyId',
+    );
+  if (current.keyId !== command.data.keyId || endpoint.rotationDueFor === current.keyId) return [];
+  const dueAt = rotationDueAt(current.createdAt, rotationPolicy);
+  if (command.now.getTime() < Date.parse(dueAt))
+    return new DomainError('rotation_not_due', `key ${current.keyId} is due at ${dueAt}`);
+  const event: EndpointEvent = {
+    type: 'SecretRotationDue',
+    data: { endpointId: endpoint.endpointId, keyId: current.keyId, dueAt },
+  };
+  return [event];
 };
 
 const revokePrevious = (command: RevokePreviousSecret, state: EndpointState) => {

@@ -49,8 +49,22 @@ export interface EndpointDeleted {
   readonly data: { readonly endpointId: string };
 }
 
+/**
+ * An HMAC key's period under the rotation policy ended: a person should rotate it (nothing
+ * rotates an HMAC endpoint by itself). Recorded once per key.
+ */
+export interface SecretRotationDue {
+  readonly type: 'SecretRotationDue';
+  readonly data: {
+    readonly endpointId: string;
+    readonly keyId: string;
+    /** RFC 3339: when the period ended (not when this event was written). */
+    readonly dueAt: string;
+  };
+}
+
 export type EndpointEvent =
-  EndpointRegistered | SecretRotated | PreviousSecretExpired | EndpointDeleted;
+  EndpointRegistered | SecretRotated | PreviousSecretExpired | EndpointDeleted | SecretRotationDue;
 export type EndpointEventType = EndpointEvent['type'];
 
 /** The current schema version of each event type: what `decide` writes. */
@@ -61,6 +75,7 @@ export const EVENT_VERSIONS: { readonly [T in EndpointEventType]: number } = {
   SecretRotated: 2,
   PreviousSecretExpired: 1,
   EndpointDeleted: 1,
+  SecretRotationDue: 1,
 };
 
 export const ENDPOINT_EVENT_TYPES = Object.keys(EVENT_VERSIONS) as EndpointEventType[];

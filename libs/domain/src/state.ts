@@ -33,6 +33,8 @@ export type EndpointState =
       /** Every key id the endpoint ever had: a new key must not reuse one. */
       readonly keyIds: KeyIdSet;
       readonly rotationPolicy?: RotationPolicy;
+      /** The key a SecretRotationDue was recorded for: it is recorded once. */
+      readonly rotationDueFor?: string;
     }
   | { readonly status: 'deleted'; readonly endpointId: string; readonly tenantId: string };
 
@@ -72,6 +74,10 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
       if (state.status !== 'active' || state.previous?.keyId !== event.data.keyId) return state;
       const { previous: _expired, ...rest } = state;
       return rest;
+    }
+    case 'SecretRotationDue': {
+      if (state.status !== 'active') return state;
+      return { ...state, rotationDueFor: event.data.keyId };
     }
     case 'EndpointDeleted': {
       if (state.status !== 'active') return state;

@@ -1,4 +1,5 @@
 import {
+  assertNever,
   rotationDueAt,
   type EndpointEvent,
   type RotationPolicy,
@@ -81,6 +82,13 @@ export const applyToEndpointView = (
       );
       return { ...view, keys, updatedAt: at.occurredAt, version: at.revision };
     }
+    case 'SecretRotationDue': {
+      if (!view) return view;
+      const keys = view.keys.map((k): KeyView =>
+        k.keyId === event.data.keyId ? { ...k, rotationDue: true } : k,
+      );
+      return { ...view, keys, updatedAt: at.occurredAt, version: at.revision };
+    }
     case 'EndpointDeleted': {
       if (!view) return view;
       // The keys were crypto-shredded: they are all expired, for good.
@@ -91,6 +99,8 @@ export const applyToEndpointView = (
       const { rotationDueAt: _cancelled, ...rest } = view;
       return { ...rest, status: 'deleted', keys, updatedAt: at.occurredAt, version: at.revision };
     }
+    default:
+      return assertNever(event);
   }
 };
 

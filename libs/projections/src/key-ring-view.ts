@@ -1,4 +1,4 @@
-import type { EndpointEvent, SealedKey } from '@rotor/domain';
+import { assertNever, type EndpointEvent, type SealedKey } from '@rotor/domain';
 import type { KeyRingKey, KeyRingView } from './views';
 
 const ringKey = ({ keyId, ciphertext, createdAt, algorithm }: SealedKey): KeyRingKey => ({
@@ -58,11 +58,16 @@ export const applyToKeyRing = (
     }
     case 'PreviousSecretExpired':
       return { ...next, keys: draft.keys.filter((k) => k.keyId !== event.data.keyId) };
+    // A mark for people: the signer's keys do not change.
+    case 'SecretRotationDue':
+      return next;
     case 'EndpointDeleted': {
       // Crypto-shredding: the wrapped data key must not outlive its stream in a view.
       const { dataKey: _shredded, ...rest } = next;
       return { ...rest, keys: [], deleted: true };
     }
+    default:
+      return assertNever(event);
   }
 };
 

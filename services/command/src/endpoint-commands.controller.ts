@@ -7,6 +7,7 @@ import {
   type ExpirePreviousSecretRequest,
   type RegisterEndpointRequest,
   type RevokePreviousSecretRequest,
+  type MarkRotationDueRequest,
   type RotateOnScheduleRequest,
   type RotateSecretRequest,
 } from '@rotor/contracts';
@@ -66,6 +67,16 @@ export class EndpointCommandsController {
   ) {
     return this.commands.rotateOnSchedule(
       actingAs(callerOfRequest(context), 'rotate-on-schedule', request),
+    );
+  }
+
+  @MessagePattern(SUBJECTS.command.markRotationDue)
+  markRotationDue(
+    @Payload(new ContractPipe('MarkRotationDueRequest')) request: MarkRotationDueRequest,
+    @Ctx() context: unknown,
+  ) {
+    return this.commands.markRotationDue(
+      actingAs(callerOfRequest(context), 'mark-rotation-due', request),
     );
   }
 

@@ -214,19 +214,32 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
       );
     });
 
-    it('refuses to rotate an HMAC endpoint on schedule: it is only marked due', async () => {
+    it('refuses to rotate an HMAC endpoint on schedule: it is only marked due, once', async () => {
       const registered = await commands.register({
         meta,
         tenantId: 'acme',
         rotationPolicy: POLICY,
       });
+      const id = registered.endpoint.id;
       expect(registered.endpoint.rotationDueAt).toEqual(expect.any(String));
       now = new Date(now.getTime() + 7200_000);
-      expect(
-        await codeOf(
-          commands.rotateOnSchedule(scheduler('r1', registered.endpoint.id, registered.keyId)),
-        ),
-      ).toBe('invalid_command');
+      expect(await codeOf(commands.rotateOnSchedule(scheduler('r1', id, registered.keyId)))).toBe(
+        'invalid_command',
+      );
+
+      const first = await commands.markRotationDue(scheduler('r2', id, registered.keyId));
+      const again = await commands.markRotationDue({
+        ...scheduler('r3', id, registered.keyId),
+        meta: { actor: SCHEDULER_ACTOR, requestId: 'r3' },
+      });
+
+      expect(first).toEqual({ endpointId: id, marked: true });
+      expect(again).toEqual({ endpointId: id, marked: false });
+      const stream = await store.read(endpointStreamName(id));
+      expect(stream.map((e) => [e.type, e.metadata.actor])).toEqual([
+        ['EndpointRegistered', 'test'],
+        ['SecretRotationDue', SCHEDULER_ACTOR],
+      ]);
     });
 
     it('refuses a policy whose grace is not shorter than its period (invalid_rotation_policy)', async () => {

@@ -11,6 +11,8 @@ import type {
   RequestMeta,
   RevokePreviousSecretReply,
   RevokePreviousSecretRequest,
+  MarkRotationDueReply,
+  MarkRotationDueRequest,
   RotateOnScheduleReply,
   RotateOnScheduleRequest,
   RotateSecretReply,
@@ -169,6 +171,19 @@ export class EndpointCommandsService {
     });
     if (publicKey === undefined) throw new Error('a scheduled rotation made no Ed25519 key');
     return { ...reply, publicKey };
+  }
+
+  /** The scheduler's mark on an HMAC key whose period ended: recorded once, never a rotation. */
+  async markRotationDue(request: MarkRotationDueRequest): Promise<MarkRotationDueReply> {
+    const { endpointId, keyId } = request;
+    const outcome = await this.run(
+      SUBJECTS.command.markRotationDue,
+      request,
+      endpointId,
+      undefined,
+      { type: 'MarkRotationDue', data: { endpointId, keyId }, now: this.clock() },
+    );
+    return { endpointId, marked: outcome.events.length > 0, ...replayedFlag(outcome) };
   }
 
   private async rotation(

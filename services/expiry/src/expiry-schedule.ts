@@ -1,7 +1,7 @@
 import type { EndpointView } from '@rotor/projections';
 
 /** What the scheduler sends for a key when it is due. */
-export type DueKind = 'expire' | 'rotate';
+export type DueKind = 'expire' | 'rotate' | 'mark-due';
 
 export interface DueExpiry {
   readonly kind: DueKind;
@@ -37,7 +37,18 @@ export const dueExpiries = (view: EndpointView | undefined): DueExpiry[] =>
 export const dueRotations = (view: EndpointView | undefined): DueExpiry[] => {
   const current = view?.status === 'active' ? view.keys[0] : undefined;
   if (!view || current?.status !== 'current' || current.rotationDueAt === undefined) return [];
-  if (current.signing !== 'ed25519') return [];
+  // HMAC: a person must carry a new secret over, so the scheduler only marks it due, once.
+  if (current.signing !== 'ed25519')
+    return current.rotationDue
+      ? []
+      : [
+          {
+            kind: 'mark-due',
+            endpointId: view.id,
+            keyId: current.keyId,
+            dueAt: Date.parse(current.rotationDueAt),
+          },
+        ];
   const overlapEnds = view.keys
     .filter((k) => k.status === 'previous' && k.expiresAt !== undefined)
     .map((k) => Date.parse(k.expiresAt!));

@@ -84,12 +84,34 @@ describe('ExpirySchedulerService: scheduled rotations beside expiries', () => {
     });
   });
 
-  it('given an HMAC endpoint whose period ended, then it never rotates it (only the expiry is sent)', async () => {
+  it('given an HMAC endpoint whose period ended, then it marks it due and never rotates it', async () => {
     await start(view('hmac-sha256', iso(-5)));
 
-    await waitFor(() => sent.length === 1, 'the expiry');
-    expect(sent.map((s) => s.subject)).toEqual(['rotor.command.expire-previous-secret']);
+    await waitFor(() => sent.length === 2, 'the expiry and the mark');
+    expect(sent.map((s) => s.subject).sort()).toEqual([
+      'rotor.command.expire-previous-secret',
+      'rotor.command.mark-rotation-due',
+    ]);
+    expect(sent.find((s) => s.subject === 'rotor.command.mark-rotation-due')?.payload).toEqual({
+      meta: {
+        actor: SCHEDULER_ACTOR,
+        requestId: expect.any(String),
+        idempotencyKey: scheduledRotationKey(ID, KEY_2),
+      },
+      endpointId: ID,
+      keyId: KEY_2,
+    });
     expect(scheduler.pending).toEqual([]);
+  });
+
+  it('given an HMAC key already marked due, then nothing more is sent for it', () => {
+    const marked = view('hmac-sha256', iso(-5));
+    expect(
+      dueRotations({ ...marked, keys: [{ ...marked.keys[0], rotationDue: true }, marked.keys[1]] }),
+    ).toEqual([]);
+    expect(dueRotations(marked)).toEqual([
+      { kind: 'mark-due', endpointId: ID, keyId: KEY_2, dueAt: NOW - 5000 },
+    ]);
   });
 
   it('given an Ed25519 endpoint due in an hour, then the rotation waits, scheduled at its due time', async () => {

@@ -12,6 +12,8 @@ import {
   SUBJECTS,
   type ExpirePreviousSecretReply,
   type ExpirePreviousSecretRequest,
+  type MarkRotationDueReply,
+  type MarkRotationDueRequest,
   type RotateOnScheduleReply,
   type RotateOnScheduleRequest,
 } from '@rotor/contracts';
@@ -135,12 +137,12 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
     } catch (error) {
       const code = (error as { code?: string }).code;
       // Rotated since (by a person or another instance): the next view brings the new period.
-      if (code === 'endpoint_not_found' || (due.kind === 'rotate' && code === 'rotation_not_due')) {
+      if (code === 'endpoint_not_found' || (due.kind !== 'expire' && code === 'rotation_not_due')) {
         this.timers.delete(due.keyId);
         return;
       }
       this.logger.warn(
-        `${due.kind === 'rotate' ? 'scheduled rotation' : 'expiry'} of ${due.keyId} failed (${code ?? (error as Error).message}); retrying`,
+        `${due.kind} of ${due.keyId} failed (${code ?? (error as Error).message}); retrying`,
       );
       if (this.timers.get(due.keyId)?.due === due) this.schedule(due, RETRY_DELAY_MS);
     }
@@ -157,6 +159,19 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
       case 'rotate':
         return this.rpc.request<RotateOnScheduleRequest, RotateOnScheduleReply>(
           SUBJECTS.command.rotateOnSchedule,
+          {
+            meta: {
+              actor: SCHEDULER_ACTOR,
+              requestId: randomUUID(),
+              idempotencyKey: scheduledRotationKey(endpointId, keyId),
+            },
+            endpointId,
+            keyId,
+          },
+        );
+      case 'mark-due':
+        return this.rpc.request<MarkRotationDueRequest, MarkRotationDueReply>(
+          SUBJECTS.command.markRotationDue,
           {
             meta: {
               actor: SCHEDULER_ACTOR,

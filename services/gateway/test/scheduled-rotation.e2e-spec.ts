@@ -63,8 +63,20 @@ describe('scheduled rotation (e2e, one real period)', () => {
     expect(at - dueAt).toBeLessThan(5000);
     expect(rotation.data.grace_period_seconds).toBe(GRACE);
 
-    // The HMAC endpoint's period ended too, and nothing rotated it.
-    expect((await history(hmac.id)).map((e) => e.type)).toEqual(['EndpointRegistered']);
+    // The HMAC endpoint's period ended too: the scheduler marked it due and did not rotate it.
+    const marked = await waitFor(
+      async () => (await history(hmac.id)).find((e) => e.type === 'SecretRotationDue'),
+      'the HMAC endpoint marked due',
+    );
+    expect(marked.actor).toBe('rotor-scheduler');
+    expect((await history(hmac.id)).map((e) => e.type)).toEqual([
+      'EndpointRegistered',
+      'SecretRotationDue',
+    ]);
+    await waitFor(
+      async () => (await get(`${ENDPOINTS}/${hmac.id}`)).body.keys[0].rotation_due === true,
+      'the mark in the endpoint view',
+    );
 
     // Receivers: both published keys verify the two v1a of the overlap.
     await waitFor(

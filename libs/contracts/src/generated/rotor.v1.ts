@@ -11,6 +11,20 @@ export type JsonObject = { readonly [key: string]: unknown };
 
 // ---- proto/rotor/v1/commands.proto
 
+export interface MarkRotationDueRequest {
+  readonly meta: RequestMeta;
+  readonly endpointId: string;
+  /** The current HMAC key whose period ended. */
+  readonly keyId: string;
+}
+
+export interface MarkRotationDueReply {
+  readonly endpointId: string;
+  /** false when it was a no-op (already marked, or the key was rotated since). */
+  readonly marked: boolean;
+  readonly replayed?: boolean;
+}
+
 export interface RotateOnScheduleRequest {
   /**
    * The scheduler sets `idempotency_key` to one derived from the endpoint and the key, so
@@ -310,6 +324,17 @@ export interface PreviousSecretExpiredData {
   readonly reason: ExpiryReason;
 }
 
+/**
+ * Event SecretRotationDue, version 1: an HMAC key's period under the rotation policy ended
+ * (recorded once per key by the scheduler, actor `rotor-scheduler`); a person should rotate.
+ */
+export interface SecretRotationDueData {
+  readonly endpointId: string;
+  readonly keyId: string;
+  /** RFC 3339: when the period ended. */
+  readonly dueAt: string;
+}
+
 /** Event EndpointDeleted, version 1. */
 export interface EndpointDeletedData {
   readonly endpointId: string;
@@ -374,7 +399,7 @@ export interface GetHistoryReply {
 export interface HistoryEntry {
   /**
    * The event type: EndpointRegistered, SecretRotated, PreviousSecretExpired,
-   * EndpointDeleted (an open set: later versions may add types).
+   * EndpointDeleted, SecretRotationDue (an open set: later versions may add types).
    */
   readonly type: string;
   /** The schema version of `data` as stored. */
@@ -537,6 +562,8 @@ export interface KeyView {
   readonly publicKey?: string;
   /** The current key only, under a rotation policy: when it is due for rotation. */
   readonly rotationDueAt?: string;
+  /** true once its period ended and the scheduler marked it due (HMAC keys: SecretRotationDue). */
+  readonly rotationDue?: boolean;
 }
 
 /**
@@ -620,6 +647,8 @@ export interface ProjectionStatus {
 
 /** Every message, by name. */
 export interface RotorMessages {
+  MarkRotationDueRequest: MarkRotationDueRequest;
+  MarkRotationDueReply: MarkRotationDueReply;
   RotateOnScheduleRequest: RotateOnScheduleRequest;
   RotateOnScheduleReply: RotateOnScheduleReply;
   RegisterEndpointRequest: RegisterEndpointRequest;
@@ -641,6 +670,7 @@ export interface RotorMessages {
   EndpointRegisteredData: EndpointRegisteredData;
   SecretRotatedData: SecretRotatedData;
   PreviousSecretExpiredData: PreviousSecretExpiredData;
+  SecretRotationDueData: SecretRotationDueData;
   EndpointDeletedData: EndpointDeletedData;
   EventMetadata: EventMetadata;
   GetEndpointRequest: GetEndpointRequest;
@@ -690,6 +720,12 @@ export interface RotorRpcs {
    * rotation_not_due when early or when that key is no longer current.
    */
   'rotor.command.rotate-on-schedule': { request: RotateOnScheduleRequest; reply: RotateOnScheduleReply };
+  /**
+   * Sent by the scheduler when an HMAC endpoint's current key's period ends: records
+   * SecretRotationDue once (actor `rotor-scheduler`); never rotates. 409 rotation_not_due
+   * when early.
+   */
+  'rotor.command.mark-rotation-due': { request: MarkRotationDueRequest; reply: MarkRotationDueReply };
   'rotor.query.get-endpoint': { request: GetEndpointRequest; reply: EndpointView };
   'rotor.query.list-endpoints': { request: ListEndpointsRequest; reply: ListEndpointsReply };
   'rotor.query.list-keys': { request: ListKeysRequest; reply: ListKeysReply };
@@ -723,6 +759,24 @@ export const ENUM_VALUES = {
 
 /** The runtime schema of every message: what `validateMessage` checks. */
 export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
+  MarkRotationDueRequest: {
+    name: 'MarkRotationDueRequest',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'meta', proto: 'meta', kind: 'message', optional: false, repeated: false, message: 'RequestMeta' },
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+    ],
+  },
+  MarkRotationDueReply: {
+    name: 'MarkRotationDueReply',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'marked', proto: 'marked', kind: 'bool', optional: false, repeated: false },
+      { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+    ],
+  },
   RotateOnScheduleRequest: {
     name: 'RotateOnScheduleRequest',
     file: 'rotor/v1/commands.proto',
@@ -935,6 +989,15 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'reason', proto: 'reason', kind: 'enum', optional: false, repeated: false, enum: 'ExpiryReason', values: ['grace_period_elapsed', 'revoked', 'superseded'] },
     ],
   },
+  SecretRotationDueData: {
+    name: 'SecretRotationDueData',
+    file: 'rotor/v1/events.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'dueAt', proto: 'due_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+    ],
+  },
   EndpointDeletedData: {
     name: 'EndpointDeletedData',
     file: 'rotor/v1/events.proto',
@@ -1129,6 +1192,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
       { name: 'rotationDueAt', proto: 'rotation_due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+      { name: 'rotationDue', proto: 'rotation_due', kind: 'bool', optional: true, repeated: false },
     ],
   },
   KeyRingView: {
@@ -1205,6 +1269,7 @@ export const RPC_SCHEMAS: {
   'rotor.command.expire-previous-secret': { subject: 'rotor.command.expire-previous-secret', service: 'CommandService', method: 'ExpirePreviousSecret', request: 'ExpirePreviousSecretRequest', reply: 'ExpirePreviousSecretReply' },
   'rotor.command.delete-endpoint': { subject: 'rotor.command.delete-endpoint', service: 'CommandService', method: 'DeleteEndpoint', request: 'DeleteEndpointRequest', reply: 'DeleteEndpointReply' },
   'rotor.command.rotate-on-schedule': { subject: 'rotor.command.rotate-on-schedule', service: 'CommandService', method: 'RotateOnSchedule', request: 'RotateOnScheduleRequest', reply: 'RotateOnScheduleReply' },
+  'rotor.command.mark-rotation-due': { subject: 'rotor.command.mark-rotation-due', service: 'CommandService', method: 'MarkRotationDue', request: 'MarkRotationDueRequest', reply: 'MarkRotationDueReply' },
   'rotor.query.get-endpoint': { subject: 'rotor.query.get-endpoint', service: 'QueryService', method: 'GetEndpoint', request: 'GetEndpointRequest', reply: 'EndpointView' },
   'rotor.query.list-endpoints': { subject: 'rotor.query.list-endpoints', service: 'QueryService', method: 'ListEndpoints', request: 'ListEndpointsRequest', reply: 'ListEndpointsReply' },
   'rotor.query.list-keys': { subject: 'rotor.query.list-keys', service: 'QueryService', method: 'ListKeys', request: 'ListKeysRequest', reply: 'ListKeysReply' },

@@ -91,6 +91,11 @@ export const REQUESTS: { readonly [S in RpcSubject]: RequestOf<S> } = {
     keyId: OLD_KEY_ID,
   },
   'rotor.command.delete-endpoint': { meta: META, tenantId: TENANT_ID, endpointId: ENDPOINT_ID },
+  'rotor.command.mark-rotation-due': {
+    meta: { actor: 'rotor-scheduler', requestId: 'req_4', idempotencyKey: 'scheduled-rotation:2' },
+    endpointId: ENDPOINT_ID,
+    keyId: KEY_ID,
+  },
   'rotor.command.rotate-on-schedule': {
     meta: { actor: 'rotor-scheduler', requestId: 'req_3', idempotencyKey: 'scheduled-rotation:1' },
     endpointId: ENDPOINT_ID,
@@ -121,6 +126,7 @@ export const REPLIES: { readonly [S in RpcSubject]: ReplyOf<S> } = {
   'rotor.command.revoke-previous-secret': { endpoint: ENDPOINT_VIEW },
   'rotor.command.expire-previous-secret': { endpointId: ENDPOINT_ID, expired: false },
   'rotor.command.delete-endpoint': { endpointId: ENDPOINT_ID },
+  'rotor.command.mark-rotation-due': { endpointId: ENDPOINT_ID, marked: true },
   'rotor.command.rotate-on-schedule': {
     endpointId: ENDPOINT_ID,
     keyId: KEY_ID,

@@ -155,6 +155,22 @@ describe('timeline entries', () => {
     );
   });
 
+  it('given an HMAC key marked due by the scheduler, then the timeline says so with its actor', () => {
+    const markedDue = {
+      ...recorded(
+        A,
+        1,
+        'SecretRotationDue',
+        { endpointId: A, keyId: KEY_1, dueAt: '2025-01-01T01:00:00.000Z' },
+        '2025-01-01T01:00:01.000Z',
+      ),
+    };
+    markedDue.metadata = { ...markedDue.metadata, actor: 'rotor-scheduler' };
+    expect(formatTimelineEntry(toTimelineEntry(markedDue))).toBe(
+      `2025-01-01T01:00:01.000Z  ${A} #1  rotor-scheduler  key ${KEY_1} due for rotation since 2025-01-01T01:00:00.000Z (HMAC: rotate it by hand)`,
+    );
+  });
+
   it('never carries a ciphertext or a KEK id, in text or JSON', () => {
     for (const event of [registered(A, 'acme'), rotated]) {
       const entry = toTimelineEntry(event);

@@ -13,6 +13,8 @@ export type TimelineWhat =
   | 'rotated'
   | 'previous_expired'
   | 'deleted'
+  /** An HMAC key's rotation period ended (the scheduler's mark). */
+  | 'rotation_due'
   /** A type or version this build cannot read: shown without its data. */
   | 'unreadable';
 
@@ -47,6 +49,8 @@ export interface TimelineEntry {
   readonly expired_key_id?: string;
   readonly expired_at?: string;
   readonly reason?: string;
+  readonly due_key_id?: string;
+  readonly due_at?: string;
 }
 
 const keyOf = (data: Record<string, unknown>): TimelineKey => {
@@ -120,6 +124,13 @@ export const toTimelineEntry = (recorded: RecordedEvent): TimelineEntry => {
       };
     case 'EndpointDeleted':
       return { ...base, what: 'deleted' };
+    case 'SecretRotationDue':
+      return {
+        ...base,
+        what: 'rotation_due',
+        due_key_id: data.keyId as string,
+        due_at: data.dueAt as string,
+      };
     default:
       return { ...base, what: 'unreadable' };
   }
@@ -164,6 +175,8 @@ export const describeEntry = (entry: TimelineEntry): string => {
       );
     case 'deleted':
       return 'deleted; its keys were crypto-shredded';
+    case 'rotation_due':
+      return `key ${entry.due_key_id} due for rotation since ${entry.due_at} (HMAC: rotate it by hand)`;
     case 'unreadable':
       return `${entry.event} v${entry.version}, which this version cannot read (data not shown)`;
   }

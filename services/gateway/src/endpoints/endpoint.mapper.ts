@@ -48,6 +48,7 @@ const keyResource = (key: KeyView): KeyResource => ({
   signing: key.signing ?? DEFAULT_SIGNING_SCHEME,
   ...(key.publicKey === undefined ? {} : { public_key: key.publicKey }),
   ...(key.rotationDueAt === undefined ? {} : { rotation_due_at: key.rotationDueAt }),
+  ...(key.rotationDue === undefined ? {} : { rotation_due: key.rotationDue }),
 });
 
 /** The key material a registration or rotation hands over: a secret, or a public key. */

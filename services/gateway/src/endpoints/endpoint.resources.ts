@@ -54,6 +54,10 @@ export class KeyResource {
     description: 'The current key under a rotation policy: when it is due for rotation.',
   })
   rotation_due_at?: string;
+  @ApiPropertyOptional({
+    description: 'HMAC keys: true once their period ended (rotate by hand; nothing rotates them).',
+  })
+  rotation_due?: boolean;
 }
 
 export class RotationPolicyResource {
