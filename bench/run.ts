@@ -9,6 +9,7 @@ import { rotatePeer } from './cases/rotate-peer';
 import { rpcPath } from './cases/rpc-path';
 import { signerNats } from './cases/signer-nats';
 import { signingCore } from './cases/signing-core';
+import { signingEd25519 } from './cases/signing-ed25519';
 import { machine } from './lib/machine';
 import { cleanUpNow, runningChildren } from './lib/processes';
 import { writeResults } from './lib/report';
@@ -21,6 +22,7 @@ import type { BenchCase, CaseResult } from './lib/result';
  */
 const CASES: readonly BenchCase[] = [
   signingCore,
+  signingEd25519,
   signerNats,
   rpcPath,
   rotateNats,

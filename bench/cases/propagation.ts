@@ -46,7 +46,7 @@ export const propagation: BenchCase = {
         let polls = 0;
         for (;;) {
           polls += 1;
-          if (await signedWith(secret))
+          if (await signedWith(secret!))
             return { ms: Number(process.hrtime.bigint() - start) / 1e6, polls };
           if (Number(process.hrtime.bigint() - start) > 10e9)
             throw new Error('the new key never reached the signer');

@@ -48,7 +48,7 @@ export const signerNats: BenchCase = {
         const ok = (secret: string) =>
           headers !== undefined &&
           verifySignature({ headers, payload, secrets: [secret], now: request.timestamp }).ok;
-        if (ok(rotated.secret) && ok(registered.secret)) break;
+        if (ok(rotated.secret!) && ok(registered.secret!)) break;
         if (Date.now() > deadline) throw new Error('the signer never held both keys');
         await new Promise((done) => setTimeout(done, 20));
       }

@@ -38,7 +38,8 @@ export interface ServiceNeeds {
   readonly ownsStreams?: readonly (typeof INTEGRATION_EVENTS)[];
 }
 
-const { expirePreviousSecret, ...commandsOfTheApi } = SUBJECTS.command;
+const { expirePreviousSecret, rotateOnSchedule, markRotationDue, ...commandsOfTheApi } =
+  SUBJECTS.command;
 
 export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   command: {
@@ -60,7 +61,8 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   },
   expiry: {
     serves: [],
-    calls: [expirePreviousSecret],
+    // The scheduler: ends grace periods, and rotates Ed25519 endpoints with a policy.
+    calls: [expirePreviousSecret, rotateOnSchedule, markRotationDue],
     buckets: { [BUCKETS.endpoints]: 'read', [BUCKETS.health]: 'write' },
   },
   signer: {
@@ -75,7 +77,8 @@ export const SERVICE_NEEDS: Readonly<Record<RotorService, ServiceNeeds>> = {
   },
   gateway: {
     serves: [],
-    // Everything the REST facade offers; ending a grace period is the scheduler's alone.
+    // Everything the REST facade offers; ending a grace period and rotating on schedule are
+    // the scheduler's alone.
     calls: [
       ...Object.values(commandsOfTheApi),
       ...Object.values(SUBJECTS.query),

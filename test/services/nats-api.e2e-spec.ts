@@ -160,6 +160,28 @@ describeWithNats('the NATS API, from a plain nats.js client', (natsUrl) => {
     });
   });
 
+  it('an unknown signing scheme is an error reply naming signing; ed25519 replies a public key, no secret', async () => {
+    const refused = await call('rotor.command.register-endpoint', {
+      meta: meta(),
+      tenantId: 'acme',
+      signing: 'rsa',
+    });
+    expect(refused).toEqual({
+      error: expect.objectContaining({
+        code: 'invalid_request',
+        status: 422,
+        errors: [expect.objectContaining({ field: 'signing' })],
+      }),
+    });
+    const registered = await call('rotor.command.register-endpoint', {
+      meta: meta(),
+      tenantId: 'acme',
+      signing: 'ed25519',
+    });
+    expect(registered.secret).toBeUndefined();
+    expect(registered.publicKey).toMatch(/^whpk_/);
+  });
+
   it('the bare subject, without a caller, has no responders', async () => {
     await expect(
       nc.request('rotor.signer.sign', encoder.encode('{}'), { timeout: 5_000 }),

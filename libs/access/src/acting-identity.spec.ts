@@ -13,7 +13,12 @@ const claim = (command: CommandVerb, extra: Partial<CommandClaim> = {}): Command
   tenantId: 'acme',
   ...extra,
 });
-const TENANT_COMMANDS = EVERY_COMMAND.filter((verb) => verb !== 'expire-previous-secret');
+const SCHEDULER_COMMANDS: readonly CommandVerb[] = [
+  'expire-previous-secret',
+  'rotate-on-schedule',
+  'mark-rotation-due',
+];
+const TENANT_COMMANDS = EVERY_COMMAND.filter((verb) => !SCHEDULER_COMMANDS.includes(verb));
 
 describe('actingIdentity: who is recorded as acting, and on which tenant', () => {
   it('knows every command subject of the contracts', () => {
@@ -70,6 +75,25 @@ describe('actingIdentity: who is recorded as acting, and on which tenant', () =>
       expect([verb, actingIdentity('expiry', claim(verb)).kind]).toEqual([verb, 'refused']);
   });
 
+  it.each(['expiry', 'all-in-one', 'cli'])(
+    'records a scheduled rotation sent by %s as rotor-scheduler, whatever it claims',
+    (caller) => {
+      expect(
+        actingIdentity(
+          caller,
+          claim('rotate-on-schedule', { claimedActor: KEY_ID, tenantId: undefined }),
+        ),
+      ).toEqual({ kind: 'allowed', actor: 'rotor-scheduler', tenantId: undefined });
+    },
+  );
+
+  it('never lets the gateway send a scheduled rotation', () => {
+    expect(actingIdentity('gateway', claim('rotate-on-schedule'))).toMatchObject({
+      kind: 'refused',
+      code: 'caller_not_allowed',
+    });
+  });
+
   it.each(['signer', 'query', 'projector', 'command', 'anonymous', ''])(
     'refuses every command from %j, a caller that sends none',
     (caller) => {
@@ -82,7 +106,9 @@ describe('actingIdentity: who is recorded as acting, and on which tenant', () =>
   );
 
   it('lets the operator CLI act across tenants, recorded as itself', () => {
-    for (const verb of EVERY_COMMAND)
+    for (const verb of EVERY_COMMAND.filter(
+      (v) => v !== 'rotate-on-schedule' && v !== 'mark-rotation-due',
+    ))
       expect(
         actingIdentity('cli', claim(verb, { tenantId: undefined, claimedActor: 'attacker' })),
       ).toEqual({ kind: 'allowed', actor: 'service:cli', tenantId: undefined });

@@ -1,3 +1,4 @@
+import { SCHEDULER_ACTOR } from '@rotor/domain';
 import { API_KEY_ID_PATTERN } from './api-key';
 
 /**
@@ -20,7 +21,9 @@ export type CommandVerb =
   | 'rotate-secret'
   | 'revoke-previous-secret'
   | 'expire-previous-secret'
-  | 'delete-endpoint';
+  | 'delete-endpoint'
+  | 'rotate-on-schedule'
+  | 'mark-rotation-due';
 
 export const EVERY_COMMAND: readonly CommandVerb[] = [
   'register-endpoint',
@@ -28,6 +31,8 @@ export const EVERY_COMMAND: readonly CommandVerb[] = [
   'revoke-previous-secret',
   'expire-previous-secret',
   'delete-endpoint',
+  'rotate-on-schedule',
+  'mark-rotation-due',
 ];
 
 /** The NATS user names that may send commands, and the operator. */
@@ -50,7 +55,9 @@ const ALLOWED: Readonly<Record<string, readonly CommandVerb[]>> = {
   ],
   // The scheduler's command is guarded by time in the decider (`expiry_not_due`): it can only
   // end a grace period that is over, and its reply carries no secret.
-  [EXPIRY_CALLER]: ['expire-previous-secret'],
+  // Its rotation is guarded the same way (`rotation_not_due`): only the period of a key
+  // that is still current, only once it has ended, only under the endpoint's own policy.
+  [EXPIRY_CALLER]: ['expire-previous-secret', 'rotate-on-schedule', 'mark-rotation-due'],
   [IN_PROCESS_CALLER]: EVERY_COMMAND,
   [OPERATOR_CALLER]: EVERY_COMMAND,
 };
@@ -108,6 +115,9 @@ export function actingIdentity(caller: string, claim: CommandClaim): ActingIdent
       message: `${claim.command} must name its tenant`,
       param: 'tenantId',
     };
+  // A role, not a claim: recorded whoever among the callers allowed to send it sent it.
+  if (claim.command === 'rotate-on-schedule' || claim.command === 'mark-rotation-due')
+    return { kind: 'allowed', actor: SCHEDULER_ACTOR, tenantId: claim.tenantId };
   // One process, no boundary inside it to authenticate: its modules' claims are its own.
   if (caller === IN_PROCESS_CALLER)
     return { kind: 'allowed', actor: claim.claimedActor, tenantId: claim.tenantId };

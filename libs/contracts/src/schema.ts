@@ -11,6 +11,8 @@ export const STRING_FORMATS = [
   'tenant_id',
   'http_url',
   'date_time',
+  'signing_scheme',
+  'public_key',
 ] as const;
 export type StringFormat = (typeof STRING_FORMATS)[number];
 

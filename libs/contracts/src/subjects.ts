@@ -10,6 +10,8 @@ export const SUBJECTS = {
     revokePreviousSecret: 'rotor.command.revoke-previous-secret',
     expirePreviousSecret: 'rotor.command.expire-previous-secret',
     deleteEndpoint: 'rotor.command.delete-endpoint',
+    rotateOnSchedule: 'rotor.command.rotate-on-schedule',
+    markRotationDue: 'rotor.command.mark-rotation-due',
   },
   signer: {
     sign: 'rotor.signer.sign',
@@ -20,6 +22,7 @@ export const SUBJECTS = {
     listEndpoints: 'rotor.query.list-endpoints',
     listKeys: 'rotor.query.list-keys',
     getHistory: 'rotor.query.get-history',
+    getPublicKeys: 'rotor.query.get-public-keys',
   },
 } as const;
 

@@ -1,4 +1,11 @@
-import { ENDPOINT_ID_PATTERN, KEY_ID_PATTERN, TENANT_ID_PATTERN } from '@rotor/domain';
+import {
+  ENDPOINT_ID_PATTERN,
+  KEY_ID_PATTERN,
+  PUBLIC_KEY_PATTERN,
+  SIGNING_SCHEMES,
+  TENANT_ID_PATTERN,
+  isSigningScheme,
+} from '@rotor/domain';
 import {
   MESSAGE_SCHEMAS,
   type FieldError,
@@ -217,5 +224,13 @@ const FORMATS: Record<StringFormat, Format> = {
   date_time: {
     description: 'an RFC 3339 date-time with a time zone (2025-01-31T12:00:00Z)',
     test: (v) => RFC_3339.test(v) && !Number.isNaN(Date.parse(v)),
+  },
+  signing_scheme: {
+    description: `one of ${SIGNING_SCHEMES.join(', ')}`,
+    test: isSigningScheme,
+  },
+  public_key: {
+    description: 'an Ed25519 public key (whpk_ + base64 of 32 bytes)',
+    test: (v) => PUBLIC_KEY_PATTERN.test(v),
   },
 };

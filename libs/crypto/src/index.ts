@@ -1,5 +1,6 @@
 export * from './data-key-events';
 export * from './data-key-vault';
+export * from './ed25519';
 export * from './envelope';
 export * from './ids';
 export * from './kek-ring';

@@ -40,8 +40,12 @@ export const secretBytes = (secret: string): Buffer => {
   return bytes;
 };
 
-/** Enough for a human to tell two keys apart, far too little to guess one. */
-export const hintOf = (secret: string): string => `${SECRET_PREFIX}…${secret.slice(-4)}`;
+/**
+ * Enough for a human to tell two keys apart, far too little to guess one: the prefix
+ * (`whsec_`, or `whpk_` for an Ed25519 key, named by its public half) and the last 4.
+ */
+export const hintOf = (secret: string): string =>
+  `${secret.slice(0, secret.indexOf('_') + 1) || SECRET_PREFIX}…${secret.slice(-4)}`;
 
 /**
  * Lets a receiver check which secret it holds without anyone showing the secret. Hashes the

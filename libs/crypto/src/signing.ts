@@ -1,11 +1,13 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { SIGNATURE_TOLERANCE_SECONDS } from '@rotor/domain';
 import { secretBytes } from './secrets';
 
 /**
  * Standard Webhooks signatures (https://www.standardwebhooks.com): the signed content is
- * `${msgId}.${timestamp}.${payload}`, each signature `v1,` + base64(HMAC-SHA256(key, content)),
- * and `webhook-signature` holds one per valid key, space-separated, newest key first, so a
- * receiver holding either the new or the previous secret accepts the message mid-rotation.
+ * `${msgId}.${timestamp}.${payload}`; an HMAC key signs `v1,` + base64(HMAC-SHA256(key,
+ * content)), an Ed25519 key `v1a,` + base64(Ed25519(key, content)). `webhook-signature` holds
+ * one per valid key, space-separated, newest key first, so a receiver holding either the new
+ * or the previous key (of either scheme) accepts the message mid-rotation.
  */
 // A type alias, not an interface, so it is assignable to a plain header record (and to
 // `verifySignature`'s `headers`).
@@ -21,9 +23,15 @@ export interface SignInput {
   readonly timestamp: number;
   /** The exact bytes that will be sent: a string is signed as UTF-8. */
   readonly payload: string | Buffer;
-  /** Decoded key bytes (`secretBytes`), newest first. */
-  readonly secrets: readonly Buffer[];
+  /** Newest first: decoded HMAC key bytes (`secretBytes`) or Ed25519 private keys. */
+  readonly secrets: readonly SigningKey[];
 }
+
+/**
+ * A key ready to sign: the bytes of a `whsec_` secret (HMAC, `v1`) or the node:crypto
+ * private key of a `whsk_` key (Ed25519, `v1a`). `signingKeyOf` makes one from plaintext.
+ */
+export type SigningKey = Buffer | KeyObject;
 
 /** The hot path of the signer: no secret decoding, the content prefix built once. */
 export const signatureHeaders = ({
@@ -38,10 +46,19 @@ export const signatureHeaders = ({
   if (secrets.length === 0) throw new TypeError('at least one signing key is required');
   const prefix = `${msgId}.${timestamp}.`;
   let signature = '';
+  // Ed25519 signs one buffer (no streaming): the content is built once, only if needed.
+  let content: Buffer | undefined;
   for (let i = 0; i < secrets.length; i++) {
-    // Two updates instead of one concatenation: a large payload is never copied.
-    const digest = createHmac('sha256', secrets[i]).update(prefix).update(payload).digest('base64');
-    signature += i === 0 ? `v1,${digest}` : ` v1,${digest}`;
+    const key = secrets[i];
+    let entry: string;
+    if (Buffer.isBuffer(key)) {
+      // Two updates instead of one concatenation: a large payload is never copied for HMAC.
+      entry = `v1,${createHmac('sha256', key).update(prefix).update(payload).digest('base64')}`;
+    } else {
+      content ??= Buffer.concat([Buffer.from(prefix), Buffer.from(payload)]);
+      entry = `v1a,${sign(null, content, key).toString('base64')}`;
+    }
+    signature += i === 0 ? entry : ` ${entry}`;
   }
   return {
     'webhook-id': msgId,
@@ -69,7 +86,7 @@ export interface VerifyInput {
   readonly toleranceSeconds?: number;
 }
 
-const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = SIGNATURE_TOLERANCE_SECONDS;
 const DIGEST_BYTES = 32;
 
 const header = (headers: VerifyInput['headers'], name: string): string | undefined => {

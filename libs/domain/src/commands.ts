@@ -1,4 +1,5 @@
 import type { SealedKey } from './key';
+import type { RotationPolicy } from './rotation-policy';
 
 /**
  * Commands carry everything `decide` needs from the outside world: the time (`now`) and
@@ -13,6 +14,7 @@ export interface RegisterEndpoint {
     readonly url?: string;
     readonly description?: string;
     readonly key: SealedKey;
+    readonly rotationPolicy?: RotationPolicy;
   };
   readonly now: Date;
 }
@@ -26,6 +28,11 @@ export interface RotateSecret {
     readonly expireCurrentIn?: number;
     /** Rotate even while an overlap is open: the older previous key is superseded. */
     readonly force?: boolean;
+    /**
+     * Set by the scheduler: the rotation of the period of this (current) key, due under the
+     * endpoint's policy; never early, never for a key rotated since, grace from the policy.
+     */
+    readonly scheduledKeyId?: string;
   };
   readonly now: Date;
 }
@@ -48,8 +55,20 @@ export interface DeleteEndpoint {
   readonly now: Date;
 }
 
+/** Sent by the scheduler when an HMAC key's period under the policy ends: marks it due. */
+export interface MarkRotationDue {
+  readonly type: 'MarkRotationDue';
+  readonly data: { readonly endpointId: string; readonly keyId: string };
+  readonly now: Date;
+}
+
 export type EndpointCommand =
-  RegisterEndpoint | RotateSecret | RevokePreviousSecret | ExpirePreviousSecret | DeleteEndpoint;
+  | RegisterEndpoint
+  | RotateSecret
+  | RevokePreviousSecret
+  | ExpirePreviousSecret
+  | DeleteEndpoint
+  | MarkRotationDue;
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 3600;
 export const MAX_GRACE_PERIOD_SECONDS = 86400;

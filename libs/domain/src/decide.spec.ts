@@ -3,6 +3,7 @@ import {
   T0,
   TENANT,
   at,
+  edKey,
   expired,
   given,
   key,
@@ -10,6 +11,9 @@ import {
   rotated,
 } from '../test/given-when-then';
 import type { EndpointCommand } from './commands';
+import type { EndpointEvent } from './events';
+import { DEFAULT_SIGNING_SCHEME, type SealedKey } from './key';
+import { fold, signingSchemeFor } from './state';
 
 const rotate = (
   n: number,
@@ -244,5 +248,208 @@ describe('DeleteEndpoint', () => {
     given(...deleted)
       .when(expire(key(1).keyId, at(6)))
       .thenFails('endpoint_not_found');
+  });
+});
+
+describe('signing schemes (Ed25519 beside HMAC)', () => {
+  const register = (k: SealedKey): EndpointCommand => ({
+    type: 'RegisterEndpoint',
+    data: { endpointId: ENDPOINT, tenantId: TENANT, url: 'https://example.com/hook', key: k },
+    now: T0,
+  });
+  const rotateTo = (k: SealedKey, now: Date, options: { expireCurrentIn?: number } = {}) =>
+    ({
+      type: 'RotateSecret',
+      data: { endpointId: ENDPOINT, key: k, ...options },
+      now,
+    }) as EndpointCommand;
+
+  it('given nothing, when registering with an Ed25519 key, then the endpoint signs with it', () => {
+    given()
+      .when(register(edKey(1)))
+      .then(registered(edKey(1)));
+  });
+
+  it('given an Ed25519 key without its public key, when registering, then invalid_command on key', () => {
+    const { publicKey: _missing, ...noPublicKey } = edKey(1);
+    given().when(register(noPublicKey)).thenFails('invalid_command', 'key');
+  });
+
+  it('given an HMAC key carrying a public key, when registering, then invalid_command on key', () => {
+    given()
+      .when(register({ ...key(1), publicKey: edKey(1).publicKey! }))
+      .thenFails('invalid_command', 'key');
+  });
+
+  it('given an unknown scheme, when registering, then invalid_command on key', () => {
+    given()
+      .when(register({ ...key(1), algorithm: 'rsa' as never }))
+      .thenFails('invalid_command', 'key');
+  });
+
+  it.each([
+    ['Ed25519 to Ed25519', edKey(1), edKey(2, at(60))],
+    ['HMAC to Ed25519', key(1), edKey(2, at(60))],
+    ['Ed25519 to HMAC', edKey(1), key(2, at(60))],
+  ])('given an endpoint, when rotating %s, then the same overlap rules apply', (_, from, to) => {
+    given(registered(from))
+      .when(rotateTo(to, at(60), { expireCurrentIn: 600 }))
+      .then(rotated(to, from.keyId, at(660), 600));
+    given(registered(from), rotated(to, from.keyId, at(660), 600))
+      .when(rotateTo({ ...to, keyId: key(3).keyId }, at(120)))
+      .thenFails('rotation_in_progress');
+  });
+
+  it('given a registered endpoint, then a rotation keeps its scheme unless another is asked for', () => {
+    expect(signingSchemeFor(fold([registered(edKey(1))]), undefined)).toBe('ed25519');
+    expect(signingSchemeFor(fold([registered(edKey(1))]), 'hmac-sha256')).toBe('hmac-sha256');
+    expect(
+      signingSchemeFor(
+        fold([registered(key(1)), rotated(edKey(2, at(1)), key(1).keyId, at(61), 60)]),
+        undefined,
+      ),
+    ).toBe('ed25519');
+    expect(signingSchemeFor(fold([]), undefined)).toBe(DEFAULT_SIGNING_SCHEME);
+  });
+});
+
+describe('rotation policy and scheduled rotation', () => {
+  const POLICY = { everySeconds: 3600, graceSeconds: 600 };
+  const registeredWith = (k: SealedKey, rotationPolicy = POLICY): EndpointEvent => ({
+    type: 'EndpointRegistered',
+    data: {
+      endpointId: ENDPOINT,
+      tenantId: TENANT,
+      url: 'https://example.com/hook',
+      key: k,
+      rotationPolicy,
+    },
+  });
+  const registerWith = (rotationPolicy: { everySeconds: number; graceSeconds: number }) =>
+    ({
+      type: 'RegisterEndpoint',
+      data: {
+        endpointId: ENDPOINT,
+        tenantId: TENANT,
+        url: 'https://example.com/hook',
+        key: edKey(1),
+        rotationPolicy,
+      },
+      now: T0,
+    }) as EndpointCommand;
+  const scheduled = (k: SealedKey, scheduledKeyId: string, now: Date) =>
+    ({
+      type: 'RotateSecret',
+      data: { endpointId: ENDPOINT, key: k, scheduledKeyId, expireCurrentIn: 5, force: true },
+      now,
+    }) as EndpointCommand;
+
+  it('given nothing, when registering with a policy, then the policy is recorded', () => {
+    given()
+      .when(registerWith(POLICY))
+      .then(registeredWith(edKey(1)));
+  });
+
+  it.each([
+    ['every under 60 s', { everySeconds: 59, graceSeconds: 0 }, 'rotationPolicy.everySeconds'],
+    [
+      'every not an integer',
+      { everySeconds: 60.5, graceSeconds: 0 },
+      'rotationPolicy.everySeconds',
+    ],
+    [
+      'grace over 86400 s',
+      { everySeconds: 200_000, graceSeconds: 86_401 },
+      'rotationPolicy.graceSeconds',
+    ],
+    [
+      'grace not shorter than every',
+      { everySeconds: 600, graceSeconds: 600 },
+      'rotationPolicy.graceSeconds',
+    ],
+  ])(
+    'given a policy with %s, when registering, then invalid_rotation_policy',
+    (_, policy, param) => {
+      given().when(registerWith(policy)).thenFails('invalid_rotation_policy', param);
+    },
+  );
+
+  it('given an Ed25519 endpoint with a policy, when the scheduler rotates at the due time, then it rotates with the policy grace (never forced)', () => {
+    given(registeredWith(edKey(1)))
+      .when(scheduled(edKey(2, at(3600)), edKey(1).keyId, at(3600)))
+      .then(rotated(edKey(2, at(3600)), edKey(1).keyId, at(4200), 600));
+  });
+
+  it('given an Ed25519 endpoint with a policy, when the scheduler rotates a second early, then rotation_not_due', () => {
+    given(registeredWith(edKey(1)))
+      .when(scheduled(edKey(2, at(3599)), edKey(1).keyId, at(3599)))
+      .thenFails('rotation_not_due');
+  });
+
+  it('given the period already rotated, when the scheduler sends it again, then rotation_not_due (once per period)', () => {
+    given(
+      registeredWith(edKey(1)),
+      rotated(edKey(2, at(3600)), edKey(1).keyId, at(4200), 600),
+      expired(edKey(1).keyId, at(4200), 'grace_period_elapsed'),
+    )
+      .when(scheduled(edKey(3, at(5000)), edKey(1).keyId, at(5000)))
+      .thenFails('rotation_not_due');
+  });
+
+  it('given a manual rotation since, then the next period counts from the new key', () => {
+    const history = [
+      registeredWith(edKey(1)),
+      rotated(edKey(2, at(1000)), edKey(1).keyId, at(1060), 60),
+      expired(edKey(1).keyId, at(1060), 'grace_period_elapsed'),
+    ];
+    given(...history)
+      .when(scheduled(edKey(3, at(3600)), edKey(2).keyId, at(3600)))
+      .thenFails('rotation_not_due');
+    given(...history)
+      .when(scheduled(edKey(3, at(4600)), edKey(2).keyId, at(4600)))
+      .then(rotated(edKey(3, at(4600)), edKey(2).keyId, at(5200), 600));
+  });
+
+  it('given an HMAC endpoint with a policy, when the scheduler rotates, then refused: HMAC is only marked due', () => {
+    given(registeredWith(key(1)))
+      .when(scheduled(key(2, at(3600)), key(1).keyId, at(3600)))
+      .thenFails('invalid_command', 'scheduledKeyId');
+  });
+
+  const markDue = (keyId: string, now: Date) =>
+    ({ type: 'MarkRotationDue', data: { endpointId: ENDPOINT, keyId }, now }) as EndpointCommand;
+  const due = (keyId: string, dueAt: Date): EndpointEvent => ({
+    type: 'SecretRotationDue',
+    data: { endpointId: ENDPOINT, keyId, dueAt: dueAt.toISOString() },
+  });
+
+  it('given an HMAC endpoint with a policy, when its period ends, then the scheduler marks it due, once', () => {
+    given(registeredWith(key(1)))
+      .when(markDue(key(1).keyId, at(3700)))
+      .then(due(key(1).keyId, at(3600)));
+    given(registeredWith(key(1)), due(key(1).keyId, at(3600)))
+      .when(markDue(key(1).keyId, at(3800)))
+      .then();
+  });
+
+  it('given an HMAC endpoint with a policy, when marked early, then rotation_not_due; for a key rotated since, nothing', () => {
+    given(registeredWith(key(1)))
+      .when(markDue(key(1).keyId, at(3599)))
+      .thenFails('rotation_not_due');
+    given(registeredWith(key(1)), rotated(key(2, at(100)), key(1).keyId, at(200), 100))
+      .when(markDue(key(1).keyId, at(3700)))
+      .then();
+  });
+
+  it('given an Ed25519 endpoint, when marked due, then refused: it is rotated instead', () => {
+    given(registeredWith(edKey(1)))
+      .when(markDue(edKey(1).keyId, at(3700)))
+      .thenFails('invalid_command', 'keyId');
+  });
+
+  it('given an endpoint without a policy, when the scheduler rotates, then refused', () => {
+    given(registered(edKey(1)))
+      .when(scheduled(edKey(2, at(3600)), edKey(1).keyId, at(3600)))
+      .thenFails('invalid_command', 'scheduledKeyId');
   });
 });

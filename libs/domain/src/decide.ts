@@ -4,6 +4,7 @@ import {
   type DeleteEndpoint,
   type EndpointCommand,
   type ExpirePreviousSecret,
+  type MarkRotationDue,
   type RegisterEndpoint,
   type RevokePreviousSecret,
   type RotateSecret,
@@ -11,8 +12,9 @@ import {
 import { DomainError } from './errors';
 import type { EndpointEvent, PreviousSecretExpired } from './events';
 import { isEndpointId, isKeyId, isTenantId } from './ids';
-import type { SealedKey } from './key';
+import { isPublicKey, isSigningScheme, type SealedKey } from './key';
 import { assertNever, type ActiveEndpoint, type EndpointState } from './state';
+import { rotationDueAt, rotationPolicyProblem } from './rotation-policy';
 
 /**
  * The endpoint decider: given a command and the current state, the events that record
@@ -34,19 +36,23 @@ export const decide = (
       return expirePrevious(command, state);
     case 'DeleteEndpoint':
       return deleteEndpoint(command, state);
+    case 'MarkRotationDue':
+      return markRotationDue(command, state);
     default:
       return assertNever(command);
   }
 };
 
 const register = (command: RegisterEndpoint, state: EndpointState) => {
-  const { endpointId, tenantId, url, description, key } = command.data;
+  const { endpointId, tenantId, url, description, key, rotationPolicy } = command.data;
   if (!isEndpointId(endpointId))
     return new DomainError('invalid_command', 'malformed endpoint id', 'endpointId');
   if (!isTenantId(tenantId))
     return new DomainError('invalid_command', 'malformed tenant id', 'tenantId');
   const keyProblem = checkKey(key);
   if (keyProblem) return keyProblem;
+  const policyProblem = rotationPolicy && rotationPolicyProblem(rotationPolicy);
+  if (policyProblem) return policyProblem;
   if (state.status !== 'unregistered')
     return new DomainError('endpoint_already_exists', `endpoint ${endpointId} already exists`);
   const event: EndpointEvent = {
@@ -57,6 +63,7 @@ const register = (command: RegisterEndpoint, state: EndpointState) => {
       ...(url === undefined ? {} : { url }),
       ...(description === undefined ? {} : { description }),
       key,
+      ...(rotationPolicy === undefined ? {} : { rotationPolicy }),
     },
   };
   return [event];
@@ -65,8 +72,14 @@ const register = (command: RegisterEndpoint, state: EndpointState) => {
 const rotate = (command: RotateSecret, state: EndpointState) => {
   const endpoint = requireActive(state, command.data.endpointId);
   if (endpoint instanceof DomainError) return endpoint;
-  const { key, force = false } = command.data;
-  const grace = command.data.expireCurrentIn ?? DEFAULT_GRACE_PERIOD_SECONDS;
+  const { key, scheduledKeyId } = command.data;
+  const scheduled = scheduledKeyId === undefined ? undefined : scheduledRotation(command, endpoint);
+  if (scheduled instanceof DomainError) return scheduled;
+  // A scheduled rotation never forces: an overlap still open (a manual rotation with a long
+  // grace) makes it wait, like any rotation.
+  const force = scheduled ? false : (command.data.force ?? false);
+  const grace =
+    scheduled?.graceSeconds ?? command.data.expireCurrentIn ?? DEFAULT_GRACE_PERIOD_SECONDS;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS)
     return new DomainError(
       'invalid_grace_period',
@@ -115,6 +128,66 @@ const rotate = (command: RotateSecret, state: EndpointState) => {
   return events;
 };
 
+/**
+ * The scheduler's rotation of the period of `scheduledKeyId`: only for an Ed25519 endpoint
+ * with a policy (an HMAC secret needs a person to carry it over), only while that key is
+ * still current (a key rotated since starts a new period), and never before it is due.
+ */
+const scheduledRotation = (command: RotateSecret, endpoint: ActiveEndpoint) => {
+  const { rotationPolicy, current } = endpoint;
+  if (!rotationPolicy)
+    return new DomainError(
+      'invalid_command',
+      'the endpoint has no rotation policy',
+      'scheduledKeyId',
+    );
+  if (current.algorithm !== 'ed25519')
+    return new DomainError(
+      'invalid_command',
+      'only Ed25519 endpoints are rotated by the scheduler; HMAC ones are marked due',
+      'scheduledKeyId',
+    );
+  const dueAt = rotationDueAt(current.createdAt, rotationPolicy);
+  if (current.keyId !== command.data.scheduledKeyId)
+    return new DomainError(
+      'rotation_not_due',
+      `key ${command.data.scheduledKeyId} is no longer current`,
+    );
+  if (command.now.getTime() < Date.parse(dueAt))
+    return new DomainError(
+      'rotation_not_due',
+      `key ${current.keyId} is due for rotation at ${dueAt}`,
+    );
+  return rotationPolicy;
+};
+
+/**
+ * The scheduler's mark on an HMAC key whose period ended: once per key (a duplicate, or a
+ * key rotated since, is a no-op), never early, only under a policy.
+ */
+const markRotationDue = (command: MarkRotationDue, state: EndpointState) => {
+  const endpoint = requireActive(state, command.data.endpointId);
+  if (endpoint instanceof DomainError) return endpoint;
+  const { rotationPolicy, current } = endpoint;
+  if (!rotationPolicy)
+    return new DomainError('invalid_command', 'the endpoint has no rotation policy', 'keyId');
+  if (current.algorithm !== 'hmac-sha256')
+    return new DomainError(
+      'invalid_command',
+      'Ed25519 endpoints are rotated by the scheduler, not marked due',
+      'keyId',
+    );
+  if (current.keyId !== command.data.keyId || endpoint.rotationDueFor === current.keyId) return [];
+  const dueAt = rotationDueAt(current.createdAt, rotationPolicy);
+  if (command.now.getTime() < Date.parse(dueAt))
+    return new DomainError('rotation_not_due', `key ${current.keyId} is due at ${dueAt}`);
+  const event: EndpointEvent = {
+    type: 'SecretRotationDue',
+    data: { endpointId: endpoint.endpointId, keyId: current.keyId, dueAt },
+  };
+  return [event];
+};
+
 const revokePrevious = (command: RevokePreviousSecret, state: EndpointState) => {
   const endpoint = requireActive(state, command.data.endpointId);
   if (endpoint instanceof DomainError) return endpoint;
@@ -158,9 +231,12 @@ const requireActive = (state: EndpointState, endpointId: string): ActiveEndpoint
 
 const checkKey = (key: SealedKey): DomainError | undefined => {
   if (!isKeyId(key.keyId)) return new DomainError('invalid_command', 'malformed key id', 'key');
-  if (key.algorithm !== 'hmac-sha256')
+  if (!isSigningScheme(key.algorithm))
     return new DomainError('invalid_command', 'unsupported key algorithm', 'key');
   if (!key.ciphertext) return new DomainError('invalid_command', 'key is not sealed', 'key');
+  // An Ed25519 key is useless to receivers without its public half; an HMAC key has none.
+  if ((key.algorithm === 'ed25519') !== isPublicKey(key.publicKey))
+    return new DomainError('invalid_command', 'public key missing or misplaced', 'key');
   return undefined;
 };
 

@@ -9,6 +9,8 @@ export type DomainErrorCode =
   | 'rotation_in_progress'
   | 'invalid_grace_period'
   | 'expiry_not_due'
+  | 'rotation_not_due'
+  | 'invalid_rotation_policy'
   | 'duplicate_key_id'
   | 'invalid_command';
 

@@ -1,4 +1,5 @@
 import type { SealedKey } from './key';
+import type { RotationPolicy } from './rotation-policy';
 
 /**
  * The events of a webhook endpoint (DESIGN §1). Each has a literal `type`; the schema
@@ -15,6 +16,8 @@ export interface EndpointRegistered {
     readonly url?: string;
     readonly description?: string;
     readonly key: SealedKey;
+    /** v2: absent when the endpoint rotates only on demand. */
+    readonly rotationPolicy?: RotationPolicy;
   };
 }
 
@@ -46,16 +49,33 @@ export interface EndpointDeleted {
   readonly data: { readonly endpointId: string };
 }
 
+/**
+ * An HMAC key's period under the rotation policy ended: a person should rotate it (nothing
+ * rotates an HMAC endpoint by itself). Recorded once per key.
+ */
+export interface SecretRotationDue {
+  readonly type: 'SecretRotationDue';
+  readonly data: {
+    readonly endpointId: string;
+    readonly keyId: string;
+    /** RFC 3339: when the period ended (not when this event was written). */
+    readonly dueAt: string;
+  };
+}
+
 export type EndpointEvent =
-  EndpointRegistered | SecretRotated | PreviousSecretExpired | EndpointDeleted;
+  EndpointRegistered | SecretRotated | PreviousSecretExpired | EndpointDeleted | SecretRotationDue;
 export type EndpointEventType = EndpointEvent['type'];
 
 /** The current schema version of each event type: what `decide` writes. */
 export const EVENT_VERSIONS: { readonly [T in EndpointEventType]: number } = {
-  EndpointRegistered: 1,
-  SecretRotated: 1,
+  // v2: the key may be Ed25519 (`algorithm`, `publicKey`); a registration may carry a
+  // rotation policy.
+  EndpointRegistered: 2,
+  SecretRotated: 2,
   PreviousSecretExpired: 1,
   EndpointDeleted: 1,
+  SecretRotationDue: 1,
 };
 
 export const ENDPOINT_EVENT_TYPES = Object.keys(EVENT_VERSIONS) as EndpointEventType[];

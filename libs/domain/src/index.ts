@@ -5,5 +5,6 @@ export * from './events';
 export * from './ids';
 export * from './key';
 export * from './key-id-set';
+export * from './rotation-policy';
 export * from './state';
 export * from './upcasting';

@@ -1,11 +1,20 @@
 import type { EndpointEvent } from './events';
 import { KeyIdSet } from './key-id-set';
+import { DEFAULT_SIGNING_SCHEME, type SealedKey, type SigningScheme } from './key';
+import type { RotationPolicy } from './rotation-policy';
 
 /** What `decide` needs to know about an endpoint, folded from its events. */
 export interface KeyInUse {
   readonly keyId: string;
+  readonly algorithm: SigningScheme;
   readonly createdAt: string;
 }
+
+const inUse = ({ keyId, algorithm, createdAt }: SealedKey): KeyInUse => ({
+  keyId,
+  algorithm,
+  createdAt,
+});
 
 export interface PreviousKey extends KeyInUse {
   /** RFC 3339: valid for signing while `now < expiresAt`. */
@@ -23,6 +32,9 @@ export type EndpointState =
       readonly previous?: PreviousKey;
       /** Every key id the endpoint ever had: a new key must not reuse one. */
       readonly keyIds: KeyIdSet;
+      readonly rotationPolicy?: RotationPolicy;
+      /** The key a SecretRotationDue was recorded for: it is recorded once. */
+      readonly rotationDueFor?: string;
     }
   | { readonly status: 'deleted'; readonly endpointId: string; readonly tenantId: string };
 
@@ -38,13 +50,14 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
   switch (event.type) {
     case 'EndpointRegistered': {
       if (state.status !== 'unregistered') return state;
-      const { endpointId, tenantId, key } = event.data;
+      const { endpointId, tenantId, key, rotationPolicy } = event.data;
       return {
         status: 'active',
         endpointId,
         tenantId,
-        current: { keyId: key.keyId, createdAt: key.createdAt },
+        current: inUse(key),
         keyIds: KeyIdSet.of(key.keyId),
+        ...(rotationPolicy === undefined ? {} : { rotationPolicy }),
       };
     }
     case 'SecretRotated': {
@@ -52,7 +65,7 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
       const { key, previousKeyExpiresAt } = event.data;
       return {
         ...state,
-        current: { keyId: key.keyId, createdAt: key.createdAt },
+        current: inUse(key),
         previous: { ...state.current, expiresAt: previousKeyExpiresAt },
         keyIds: state.keyIds.add(key.keyId),
       };
@@ -62,6 +75,10 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
       const { previous: _expired, ...rest } = state;
       return rest;
     }
+    case 'SecretRotationDue': {
+      if (state.status !== 'active') return state;
+      return { ...state, rotationDueFor: event.data.keyId };
+    }
     case 'EndpointDeleted': {
       if (state.status !== 'active') return state;
       return { status: 'deleted', endpointId: state.endpointId, tenantId: state.tenantId };
@@ -70,6 +87,16 @@ export const evolve = (state: EndpointState, event: EndpointEvent): EndpointStat
       return assertNever(event);
   }
 };
+
+/**
+ * The scheme a new key is made with: the one asked for, else the endpoint's current one (a
+ * rotation keeps the scheme unless it is told to switch), else the default.
+ */
+export const signingSchemeFor = (
+  state: EndpointState,
+  requested: SigningScheme | undefined,
+): SigningScheme =>
+  requested ?? (state.status === 'active' ? state.current.algorithm : DEFAULT_SIGNING_SCHEME);
 
 export const fold = (events: readonly EndpointEvent[], from = initialState()): EndpointState =>
   events.reduce(evolve, from);

@@ -28,6 +28,29 @@ describe('upcasting stored events', () => {
     });
   });
 
+  it.each(['EndpointRegistered', 'SecretRotated'])(
+    'given a %s v1 (before Ed25519), when read, then its key is an HMAC key without a public key',
+    (type) => {
+      const k = key(2);
+      const data = {
+        endpointId: ENDPOINT,
+        key: { ...k, algorithm: 'ed25519', publicKey: 'whpk_forged' },
+        ...(type === 'EndpointRegistered'
+          ? { tenantId: 'acme' }
+          : {
+              previousKeyId: key(1).keyId,
+              previousKeyExpiresAt: '2026-01-01T01:00:00.000Z',
+              gracePeriodSeconds: 3600,
+            }),
+      };
+
+      const event = upcast({ type, version: 1, data });
+
+      expect(event.data).toEqual({ ...data, key: k });
+      expect(EVENT_VERSIONS[type as 'SecretRotated']).toBe(2);
+    },
+  );
+
   it('reads a current-version event as it is', () => {
     const data = { endpointId: ENDPOINT };
     expect(

@@ -13,8 +13,18 @@ export interface StoredEventShape {
 
 type Upcaster = (data: any) => unknown;
 
+// v1 (before Ed25519) keys were always HMAC and had no public key; v2 keys name their
+// scheme, `hmac-sha256` or `ed25519` (with `publicKey`). v1 already wrote `algorithm`, so the
+// step only pins it: a v1 key is an HMAC key whatever a hand-edited row claims.
+const hmacKeyOfV1 = (data: { key: { algorithm?: string; publicKey?: string } }) => {
+  const { publicKey: _none, ...key } = data.key;
+  return { ...data, key: { ...key, algorithm: 'hmac-sha256' } };
+};
+
 const UPCASTERS: Record<string, Record<number, Upcaster>> = {
+  EndpointRegistered: { 1: hmacKeyOfV1 },
   SecretRotated: {
+    1: hmacKeyOfV1,
     // v0 (pre-release) named the grace period's end `expiresAt` and did not record the
     // grace period itself; both are derivable from the new key's creation time.
     0: (data: {

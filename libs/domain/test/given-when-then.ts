@@ -45,6 +45,14 @@ export const key = (n: number, createdAt = T0): SealedKey => ({
   createdAt: createdAt.toISOString(),
 });
 
+/** An Ed25519 key: sealed like a secret, named by its `whpk_` public key. */
+export const edKey = (n: number, createdAt = T0): SealedKey => ({
+  ...key(n, createdAt),
+  algorithm: 'ed25519',
+  hint: `whpk_…00${n % 10}=`,
+  publicKey: `whpk_${Buffer.alloc(32, n).toString('base64')}`,
+});
+
 export const registered = (k = key(1)): EndpointEvent => ({
   type: 'EndpointRegistered',
   data: { endpointId: ENDPOINT, tenantId: TENANT, url: 'https://example.com/hook', key: k },

@@ -143,7 +143,10 @@ describe('handleCommand', () => {
     expect(result.nextExpectedRevision).toBe(0);
     expect(result.position).toEqual(expect.any(String));
     const [recorded] = await store.read(STREAM);
-    expect(recorded).toMatchObject({ type: 'EndpointRegistered', version: 1 });
+    expect(recorded).toMatchObject({
+      type: 'EndpointRegistered',
+      version: EVENT_VERSIONS.EndpointRegistered,
+    });
     expect(recorded.metadata).toEqual({
       actor: 'key_tester',
       requestId: 'req-1',

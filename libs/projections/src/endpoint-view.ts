@@ -1,5 +1,27 @@
-import { assertNever, type EndpointEvent } from '@rotor/domain';
+import {
+  assertNever,
+  rotationDueAt,
+  type EndpointEvent,
+  type RotationPolicy,
+  type SealedKey,
+} from '@rotor/domain';
 import type { EndpointView, KeyView } from './views';
+
+/** A key as the view shows it: how it signs and how to recognise it, never its material. */
+/** When the current key is due under the policy: on the view and on the key itself. */
+const dueUnder = (key: SealedKey, policy: RotationPolicy | undefined) =>
+  policy === undefined ? {} : { rotationDueAt: rotationDueAt(key.createdAt, policy) };
+
+const currentKeyView = (key: SealedKey, policy: RotationPolicy | undefined): KeyView => ({
+  ...dueUnder(key, policy),
+  keyId: key.keyId,
+  status: 'current',
+  createdAt: key.createdAt,
+  hint: key.hint,
+  fingerprint: key.fingerprint,
+  signing: key.algorithm,
+  ...(key.publicKey === undefined ? {} : { publicKey: key.publicKey }),
+});
 
 /** Where an event sits in its stream: the projection's idempotency guard. */
 export interface EventPosition {
@@ -20,8 +42,10 @@ export const applyToEndpointView = (
   if (view && at.revision <= view.version) return view;
   switch (event.type) {
     case 'EndpointRegistered': {
-      const { endpointId, tenantId, url, description, key } = event.data;
+      const { endpointId, tenantId, url, description, key, rotationPolicy } = event.data;
       return {
+        ...(rotationPolicy === undefined ? {} : { rotationPolicy }),
+        ...dueUnder(key, rotationPolicy),
         id: endpointId,
         tenantId,
         ...(url === undefined ? {} : { url }),
@@ -29,34 +53,26 @@ export const applyToEndpointView = (
         status: 'active',
         createdAt: at.occurredAt,
         updatedAt: at.occurredAt,
-        keys: [
-          {
-            keyId: key.keyId,
-            status: 'current',
-            createdAt: key.createdAt,
-            hint: key.hint,
-            fingerprint: key.fingerprint,
-          },
-        ],
+        keys: [currentKeyView(key, rotationPolicy)],
         version: at.revision,
       };
     }
     case 'SecretRotated': {
       if (!view) return view;
       const { key, previousKeyId, previousKeyExpiresAt } = event.data;
-      const demoted = view.keys.map((k): KeyView =>
-        k.keyId === previousKeyId
-          ? { ...k, status: 'previous', expiresAt: previousKeyExpiresAt }
-          : k,
-      );
-      const fresh: KeyView = {
-        keyId: key.keyId,
-        status: 'current',
-        createdAt: key.createdAt,
-        hint: key.hint,
-        fingerprint: key.fingerprint,
+      const demoted = view.keys.map((k): KeyView => {
+        if (k.keyId !== previousKeyId) return k;
+        const { rotationDueAt: _rotated, ...rest } = k;
+        return { ...rest, status: 'previous', expiresAt: previousKeyExpiresAt };
+      });
+      const fresh = currentKeyView(key, view.rotationPolicy);
+      return {
+        ...view,
+        ...dueUnder(key, view.rotationPolicy),
+        keys: [fresh, ...demoted],
+        updatedAt: at.occurredAt,
+        version: at.revision,
       };
-      return { ...view, keys: [fresh, ...demoted], updatedAt: at.occurredAt, version: at.revision };
     }
     case 'PreviousSecretExpired': {
       if (!view) return view;
@@ -66,13 +82,22 @@ export const applyToEndpointView = (
       );
       return { ...view, keys, updatedAt: at.occurredAt, version: at.revision };
     }
+    case 'SecretRotationDue': {
+      if (!view) return view;
+      const keys = view.keys.map((k): KeyView =>
+        k.keyId === event.data.keyId ? { ...k, rotationDue: true } : k,
+      );
+      return { ...view, keys, updatedAt: at.occurredAt, version: at.revision };
+    }
     case 'EndpointDeleted': {
       if (!view) return view;
       // The keys were crypto-shredded: they are all expired, for good.
-      const keys = view.keys.map((k): KeyView =>
+      const keys = view.keys.map(({ rotationDueAt: _never, ...k }): KeyView =>
         k.status === 'expired' ? k : { ...k, status: 'expired', expiredAt: at.occurredAt },
       );
-      return { ...view, status: 'deleted', keys, updatedAt: at.occurredAt, version: at.revision };
+      // Nothing is due on a deleted endpoint: the scheduler must not rotate it.
+      const { rotationDueAt: _cancelled, ...rest } = view;
+      return { ...rest, status: 'deleted', keys, updatedAt: at.occurredAt, version: at.revision };
     }
     default:
       // A new event type is a compile error here, not a view that silently turns undefined.

@@ -72,6 +72,13 @@ describe('toIntegrationEvent', () => {
       { type: 'previous_secret.expired', expiredKeyId: 'key_1', reason: 'revoked' },
     ],
     [{ type: 'EndpointDeleted', data: { endpointId: ENDPOINT } }, { type: 'endpoint.deleted' }],
+    [
+      {
+        type: 'SecretRotationDue',
+        data: { endpointId: ENDPOINT, keyId: 'key_1', dueAt: '2026-02-01T00:00:00.000Z' },
+      },
+      { type: 'secret.rotation_due', dueKeyId: 'key_1', dueAt: '2026-02-01T00:00:00.000Z' },
+    ],
   ])('maps %o', (event, expected) => {
     expect(toIntegrationEvent(event as EndpointEvent, origin(0), 'acme')).toMatchObject({
       ...expected,

@@ -62,6 +62,13 @@ export const toIntegrationEvent = (
       };
     case 'EndpointDeleted':
       return { ...common, type: 'endpoint.deleted' };
+    case 'SecretRotationDue':
+      return {
+        ...common,
+        type: 'secret.rotation_due',
+        dueKeyId: event.data.keyId,
+        dueAt: event.data.dueAt,
+      };
     default:
       // A new event type must decide what the platform is told of it, or it does not compile.
       return assertNever(event);

@@ -1,5 +1,12 @@
-import type { EndpointEvent } from '@rotor/domain';
+import { assertNever, type EndpointEvent, type SealedKey } from '@rotor/domain';
 import type { KeyRingKey, KeyRingView } from './views';
+
+const ringKey = ({ keyId, ciphertext, createdAt, algorithm }: SealedKey): KeyRingKey => ({
+  keyId,
+  ciphertext,
+  createdAt,
+  algorithm,
+});
 
 /**
  * The signer's view of an endpoint: its sealed keys, built from the endpoint's events. The
@@ -36,7 +43,7 @@ export const applyToKeyRing = (
       return {
         ...next,
         tenantId,
-        keys: [{ keyId: key.keyId, ciphertext: key.ciphertext, createdAt: key.createdAt }],
+        keys: [ringKey(key)],
       };
     }
     case 'SecretRotated': {
@@ -46,13 +53,18 @@ export const applyToKeyRing = (
       );
       return {
         ...next,
-        keys: [{ keyId: key.keyId, ciphertext: key.ciphertext, createdAt: key.createdAt }, ...keys],
+        keys: [ringKey(key), ...keys],
       };
     }
     case 'PreviousSecretExpired':
       return { ...next, keys: draft.keys.filter((k) => k.keyId !== event.data.keyId) };
+    // A mark for people: the signer's keys do not change.
+    case 'SecretRotationDue':
+      return next;
     case 'EndpointDeleted':
       return { ...next, keys: [], deleted: true };
+    default:
+      return assertNever(event);
   }
 };
 

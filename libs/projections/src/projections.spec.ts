@@ -154,3 +154,43 @@ describe('key ring view after a deletion (crypto-shredding)', () => {
     expect(deleted).toMatchObject({ deleted: true, keys: [] });
   });
 });
+
+describe('Ed25519 keys in the views', () => {
+  const edKey = {
+    ...sealed(3, '2026-01-01T00:02:00.000Z'),
+    algorithm: 'ed25519' as const,
+    hint: 'whpk_…AAA=',
+    publicKey: `whpk_${Buffer.alloc(32).toString('base64')}`,
+  };
+  const switched: EndpointEvent = {
+    type: 'SecretRotated',
+    data: {
+      endpointId: ID,
+      key: edKey,
+      previousKeyId: sealed(2, '').keyId,
+      previousKeyExpiresAt: '2026-01-01T01:02:00.000Z',
+      gracePeriodSeconds: 3600,
+    },
+  };
+
+  it("given a switch to Ed25519, then the endpoint view shows each key's scheme and the public key", () => {
+    const view = [history[0], history[1], switched].reduce<EndpointView | undefined>(
+      (v, e, revision) => applyToEndpointView(v, e, { revision, occurredAt: 't' }),
+      undefined,
+    )!;
+    expect(view.keys.map((k) => [k.signing, k.publicKey])).toEqual([
+      ['ed25519', edKey.publicKey],
+      ['hmac-sha256', undefined],
+      ['hmac-sha256', undefined],
+    ]);
+  });
+
+  it('given a switch to Ed25519, then the key ring tells the signer how each key signs', () => {
+    const ring = [history[0], history[1], switched].reduce(
+      (d, e, revision) => applyToKeyRing(d, e, revision),
+      emptyKeyRing(ID),
+    );
+    expect(ring.keys.map((k) => k.algorithm)).toEqual(['ed25519', 'hmac-sha256', 'hmac-sha256']);
+    expect(JSON.stringify(ring)).not.toContain('whpk_');
+  });
+});

@@ -11,6 +11,8 @@ export const DOMAIN_ERROR_STATUS: Record<DomainErrorCode, number> = {
   endpoint_already_exists: 409,
   rotation_in_progress: 409,
   expiry_not_due: 409,
+  rotation_not_due: 409,
+  invalid_rotation_policy: 422,
   duplicate_key_id: 409,
   invalid_grace_period: 422,
   invalid_command: 422,

@@ -1,2 +1,3 @@
 export * from './wait-for';
 export * from './nats-server';
+export * from './ed25519-receiver';

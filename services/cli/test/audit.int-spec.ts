@@ -46,12 +46,12 @@ describe('cli audit (child process, sqlite)', () => {
       const reply = await step(
         service.register({ meta: meta(), tenantId, url, ...(description ? { description } : {}) }),
       );
-      secrets.push(reply.secret);
+      secrets.push(reply.secret!);
       return reply.endpoint.id;
     };
     const rotate = async (endpointId: string, expireCurrentIn: number, actor?: string) =>
       secrets.push(
-        (await step(service.rotate({ meta: meta(actor), endpointId, expireCurrentIn }))).secret,
+        (await step(service.rotate({ meta: meta(actor), endpointId, expireCurrentIn }))).secret!,
       );
     const revoke = (endpointId: string, actor?: string) =>
       step(service.revokePrevious({ meta: meta(actor), endpointId }));
@@ -160,9 +160,10 @@ describe('cli audit (child process, sqlite)', () => {
         request_id: expect.any(String),
         what: 'rotated',
         event: 'SecretRotated',
-        version: 1,
+        version: 2,
         key: {
           key_id: expect.stringMatching(/^key_/),
+          signing: 'hmac-sha256',
           hint: expect.stringMatching(/^whsec_…/),
           fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
         },

@@ -39,7 +39,7 @@ describe('cli keys rewrap (child process, sqlite)', () => {
         tenantId: 'acme',
         url: `https://${n}.example`,
       });
-      secrets.set(reply.endpoint.id, new Map([[reply.keyId, reply.secret]]));
+      secrets.set(reply.endpoint.id, new Map([[reply.keyId, reply.secret!]]));
     }
     return service;
   };
@@ -90,7 +90,7 @@ describe('cli keys rewrap (child process, sqlite)', () => {
     const before = await register(events, oldRing, 3, secrets);
     const [first] = secrets.keys();
     const rotated = await before.rotate({ meta: meta(), endpointId: first, expireCurrentIn: 600 });
-    secrets.get(first)!.set(rotated.keyId, rotated.secret);
+    secrets.get(first)!.set(rotated.keyId, rotated.secret!);
     const doomed = new Map() as Secrets;
     await register(events, oldRing, 1, doomed);
     const [deleted] = doomed.keys();

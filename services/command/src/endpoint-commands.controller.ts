@@ -7,6 +7,8 @@ import {
   type ExpirePreviousSecretRequest,
   type RegisterEndpointRequest,
   type RevokePreviousSecretRequest,
+  type MarkRotationDueRequest,
+  type RotateOnScheduleRequest,
   type RotateSecretRequest,
 } from '@rotor/contracts';
 import { RotorRpcExceptionFilter } from '@rotor/runtime';
@@ -55,6 +57,26 @@ export class EndpointCommandsController {
   ) {
     return this.commands.expirePrevious(
       actingAs(callerOfRequest(context), 'expire-previous-secret', request),
+    );
+  }
+
+  @MessagePattern(SUBJECTS.command.rotateOnSchedule)
+  rotateOnSchedule(
+    @Payload(new ContractPipe('RotateOnScheduleRequest')) request: RotateOnScheduleRequest,
+    @Ctx() context: unknown,
+  ) {
+    return this.commands.rotateOnSchedule(
+      actingAs(callerOfRequest(context), 'rotate-on-schedule', request),
+    );
+  }
+
+  @MessagePattern(SUBJECTS.command.markRotationDue)
+  markRotationDue(
+    @Payload(new ContractPipe('MarkRotationDueRequest')) request: MarkRotationDueRequest,
+    @Ctx() context: unknown,
+  ) {
+    return this.commands.markRotationDue(
+      actingAs(callerOfRequest(context), 'mark-rotation-due', request),
     );
   }
 

@@ -2,12 +2,18 @@ import { Test } from '@nestjs/testing';
 import { RpcException } from '@nestjs/microservices';
 import {
   DataKeyVault,
+  ed25519PublicKeyOf,
   generateKekRingText,
   openSecret,
   parseKekRing,
   type KekRing,
 } from '@rotor/crypto';
-import { endpointStreamName } from '@rotor/domain';
+import {
+  SCHEDULER_ACTOR,
+  endpointStreamName,
+  scheduledRotationKey,
+  type SealedKey,
+} from '@rotor/domain';
 import { SqliteEventStore, verifyStream } from '@rotor/event-store';
 import { CLOCK, DATA_KEY_VAULT, EVENT_STORE, KEK_RING } from '@rotor/runtime';
 import { EndpointCommandsService } from './endpoint-commands.service';
@@ -104,6 +110,153 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
     expect(await codeOf(commands.rotate({ meta, endpointId: 'we_nope' }))).toBe(
       'endpoint_not_found',
     );
+  });
+
+  describe('Ed25519 endpoints', () => {
+    it('registers with a public key only: the private key is sealed, never in the reply or the store', async () => {
+      const reply = await commands.register({ meta, tenantId: 'acme', signing: 'ed25519' });
+      const [event] = await store.read(endpointStreamName(reply.endpoint.id));
+      const key = (event.data as { key: SealedKey }).key;
+
+      expect(reply.secret).toBeUndefined();
+      expect(reply.publicKey).toBe(key.publicKey);
+      expect(key).toMatchObject({
+        algorithm: 'ed25519',
+        publicKey: expect.stringMatching(/^whpk_/),
+      });
+      expect(event.version).toBe(2);
+      const dataKey = vault.unwrap((await vault.get(reply.endpoint.id))!);
+      const privateKey = openSecret(reply.endpoint.id, key, dataKey);
+      expect(ed25519PublicKeyOf(privateKey)).toBe(reply.publicKey);
+      expect(JSON.stringify(reply)).not.toContain(privateKey.slice(5, 40));
+      expect(JSON.stringify(event)).not.toContain(privateKey.slice(5, 40));
+    });
+
+    it('rotates an Ed25519 endpoint to Ed25519 unless told otherwise, and switches when told', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme', signing: 'ed25519' });
+      const kept = await commands.rotate({ meta, endpointId: endpoint.id, expireCurrentIn: 0 });
+      const switched = await commands.rotate({
+        meta,
+        endpointId: endpoint.id,
+        signing: 'hmac-sha256',
+        expireCurrentIn: 0,
+      });
+
+      expect(kept).toMatchObject({ publicKey: expect.stringMatching(/^whpk_/) });
+      expect(kept.secret).toBeUndefined();
+      expect(switched).toMatchObject({ secret: expect.stringMatching(/^whsec_/) });
+      expect(switched.publicKey).toBeUndefined();
+    });
+
+    it('given a rotation to Ed25519 with K, when retried, then the same public key comes back, replayed', async () => {
+      const { endpoint } = await commands.register({ meta, tenantId: 'acme' });
+      const rotate = (requestId: string) =>
+        commands.rotate({
+          meta: { actor: 'key_alice', requestId, idempotencyKey: 'K' },
+          endpointId: endpoint.id,
+          signing: 'ed25519',
+        });
+      const first = await rotate('r1');
+      const again = await rotate('r2');
+
+      expect(again).toEqual({ ...first, replayed: true });
+      expect(first.publicKey).toMatch(/^whpk_/);
+    });
+  });
+
+  describe('scheduled rotation (rotation policy)', () => {
+    const POLICY = { everySeconds: 3600, graceSeconds: 600 };
+    const scheduler = (requestId: string, endpointId: string, keyId: string) => ({
+      meta: {
+        actor: SCHEDULER_ACTOR,
+        requestId,
+        idempotencyKey: scheduledRotationKey(endpointId, keyId),
+      },
+      endpointId,
+      keyId,
+    });
+
+    it('rotates an Ed25519 endpoint once per period: never early; a second instance gets the same reply, replayed', async () => {
+      const start = now;
+      const registered = await commands.register({
+        meta,
+        tenantId: 'acme',
+        signing: 'ed25519',
+        rotationPolicy: POLICY,
+      });
+      const id = registered.endpoint.id;
+      expect(registered.endpoint).toMatchObject({
+        rotationPolicy: POLICY,
+        rotationDueAt: new Date(start.getTime() + 3600_000).toISOString(),
+      });
+
+      now = new Date(start.getTime() + 3599_000);
+      expect(await codeOf(commands.rotateOnSchedule(scheduler('r1', id, registered.keyId)))).toBe(
+        'rotation_not_due',
+      );
+
+      now = new Date(start.getTime() + 3600_000);
+      const first = await commands.rotateOnSchedule(scheduler('r2', id, registered.keyId));
+      const second = await commands.rotateOnSchedule(scheduler('r3', id, registered.keyId));
+
+      expect(first).toMatchObject({
+        endpointId: id,
+        previousKeyId: registered.keyId,
+        publicKey: expect.stringMatching(/^whpk_/),
+        previousSecretExpiresAt: new Date(start.getTime() + 4200_000).toISOString(),
+      });
+      expect(second).toEqual({ ...first, replayed: true });
+      const stream = await store.read(endpointStreamName(id));
+      const rotations = stream.filter((e) => e.type === 'SecretRotated');
+      expect(rotations).toHaveLength(1);
+      expect(rotations[0].metadata).toMatchObject({ actor: SCHEDULER_ACTOR });
+
+      // A day later the idempotency record is gone, yet the period stays rotated once.
+      now = new Date(start.getTime() + 3600_000 + 25 * 3600_000);
+      expect(await codeOf(commands.rotateOnSchedule(scheduler('r4', id, registered.keyId)))).toBe(
+        'rotation_not_due',
+      );
+    });
+
+    it('refuses to rotate an HMAC endpoint on schedule: it is only marked due, once', async () => {
+      const registered = await commands.register({
+        meta,
+        tenantId: 'acme',
+        rotationPolicy: POLICY,
+      });
+      const id = registered.endpoint.id;
+      expect(registered.endpoint.rotationDueAt).toEqual(expect.any(String));
+      now = new Date(now.getTime() + 7200_000);
+      expect(await codeOf(commands.rotateOnSchedule(scheduler('r1', id, registered.keyId)))).toBe(
+        'invalid_command',
+      );
+
+      const first = await commands.markRotationDue(scheduler('r2', id, registered.keyId));
+      const again = await commands.markRotationDue({
+        ...scheduler('r3', id, registered.keyId),
+        meta: { actor: SCHEDULER_ACTOR, requestId: 'r3' },
+      });
+
+      expect(first).toEqual({ endpointId: id, marked: true });
+      expect(again).toEqual({ endpointId: id, marked: false });
+      const stream = await store.read(endpointStreamName(id));
+      expect(stream.map((e) => [e.type, e.metadata.actor])).toEqual([
+        ['EndpointRegistered', 'test'],
+        ['SecretRotationDue', SCHEDULER_ACTOR],
+      ]);
+    });
+
+    it('refuses a policy whose grace is not shorter than its period (invalid_rotation_policy)', async () => {
+      expect(
+        await codeOf(
+          commands.register({
+            meta,
+            tenantId: 'acme',
+            rotationPolicy: { everySeconds: 600, graceSeconds: 600 },
+          }),
+        ),
+      ).toBe('invalid_rotation_policy');
+    });
   });
 
   describe('with an idempotency key', () => {

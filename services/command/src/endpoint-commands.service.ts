@@ -11,12 +11,17 @@ import type {
   RequestMeta,
   RevokePreviousSecretReply,
   RevokePreviousSecretRequest,
+  MarkRotationDueReply,
+  MarkRotationDueRequest,
+  RotateOnScheduleReply,
+  RotateOnScheduleRequest,
   RotateSecretReply,
   RotateSecretRequest,
 } from '@rotor/contracts';
 import {
   DataKeyVault,
   endpointIdForIdempotencyKey,
+  generateEd25519Key,
   generateSecret,
   newEndpointId,
   newKeyId,
@@ -34,11 +39,14 @@ import {
   initialState,
   isDomainError,
   isEndpointId,
+  isSigningScheme,
+  signingSchemeFor,
   upcast,
   type EndpointCommand,
   type EndpointEvent,
   type EndpointState,
   type SealedKey,
+  type SigningScheme,
 } from '@rotor/domain';
 import {
   handleCommand,
@@ -105,7 +113,7 @@ export class EndpointCommandsService {
       request,
       endpointId,
       undefined,
-      withKey(fresh, (key) => ({
+      withKey(fresh, request.signing, (key) => ({
         type: 'RegisterEndpoint',
         data: {
           endpointId,
@@ -113,6 +121,9 @@ export class EndpointCommandsService {
           ...(request.url === undefined ? {} : { url: request.url }),
           ...(request.description === undefined ? {} : { description: request.description }),
           key,
+          ...(request.rotationPolicy === undefined
+            ? {}
+            : { rotationPolicy: request.rotationPolicy }),
         },
         now,
       })),
@@ -125,33 +136,84 @@ export class EndpointCommandsService {
       return {
         endpoint: await this.view(endpointId, lastRevisionOf(outcome)),
         keyId: key.keyId,
-        secret: await this.openAgain(endpointId, key),
+        ...(await this.handOver(endpointId, key)),
         replayed: true,
       };
     }
-    const { key, secret } = fresh as FreshKey;
-    return { endpoint: await this.view(endpointId), keyId: key.keyId, secret };
+    const registered = outcome.events.find((e) => e.type === 'EndpointRegistered');
+    if (registered?.type !== 'EndpointRegistered')
+      throw new Error('a registration without EndpointRegistered');
+    const { key } = registered.data;
+    return {
+      endpoint: await this.view(endpointId),
+      keyId: key.keyId,
+      ...handOverFresh(fresh as KeyMaker, key),
+    };
   }
 
   async rotate(request: RotateSecretRequest): Promise<RotateSecretReply> {
+    return this.rotation(
+      SUBJECTS.command.rotateSecret,
+      request,
+      request.tenantId,
+      request.signing,
+      {
+        ...(request.expireCurrentIn === undefined
+          ? {}
+          : { expireCurrentIn: request.expireCurrentIn }),
+        ...(request.force === undefined ? {} : { force: request.force }),
+      },
+    );
+  }
+
+  /**
+   * The scheduler's rotation of the period of `keyId`: the decider allows it only when due,
+   * for that still-current key, under the endpoint's policy (Ed25519 only), so a duplicate
+   * from another instance is refused or, with the derived idempotency key, replayed.
+   */
+  async rotateOnSchedule(request: RotateOnScheduleRequest): Promise<RotateOnScheduleReply> {
+    const {
+      secret: _none,
+      publicKey,
+      ...reply
+    } = await this.rotation(SUBJECTS.command.rotateOnSchedule, request, undefined, undefined, {
+      scheduledKeyId: request.keyId,
+    });
+    if (publicKey === undefined) throw new Error('a scheduled rotation made no Ed25519 key');
+    return { ...reply, publicKey };
+  }
+
+  /** The scheduler's mark on an HMAC key whose period ended: recorded once, never a rotation. */
+  async markRotationDue(request: MarkRotationDueRequest): Promise<MarkRotationDueReply> {
+    const { endpointId, keyId } = request;
+    const outcome = await this.run(
+      SUBJECTS.command.markRotationDue,
+      request,
+      endpointId,
+      undefined,
+      { type: 'MarkRotationDue', data: { endpointId, keyId }, now: this.clock() },
+    );
+    return { endpointId, marked: outcome.events.length > 0, ...replayedFlag(outcome) };
+  }
+
+  private async rotation(
+    subject: string,
+    request: { readonly meta: RequestMeta; readonly endpointId: string },
+    tenantId: string | undefined,
+    signing: string | undefined,
+    options: { expireCurrentIn?: number; force?: boolean; scheduledKeyId?: string },
+  ): Promise<RotateSecretReply> {
     const { endpointId } = request;
     const now = this.clock();
     const fresh = await this.newKey(endpointId, now, { mustExist: true });
     const outcome = await this.run(
-      SUBJECTS.command.rotateSecret,
+      subject,
       request,
       endpointId,
-      request.tenantId,
-      withKey(fresh, (key) => ({
+      tenantId,
+      withKey(fresh, signing, (key) => ({
         type: 'RotateSecret',
-        data: {
-          endpointId,
-          key,
-          ...(request.expireCurrentIn === undefined
-            ? {}
-            : { expireCurrentIn: request.expireCurrentIn }),
-          ...(request.force === undefined ? {} : { force: request.force }),
-        },
+        data: { endpointId, key, ...options },
         now,
       })),
     );
@@ -161,7 +223,9 @@ export class EndpointCommandsService {
     return {
       endpointId,
       keyId: key.keyId,
-      secret: outcome.replayed ? await this.openAgain(endpointId, key) : (fresh as FreshKey).secret,
+      ...(outcome.replayed
+        ? await this.handOver(endpointId, key)
+        : handOverFresh(fresh as KeyMaker, key)),
       previousKeyId: rotated.data.previousKeyId,
       previousSecretExpiresAt: rotated.data.previousKeyExpiresAt,
       ...replayedFlag(outcome),
@@ -212,15 +276,16 @@ export class EndpointCommandsService {
   }
 
   /**
-   * A fresh secret, sealed under the endpoint's data key before anything else sees it; or
-   * why there can be none, decided only after the idempotency check (a retry of an
-   * execution is answered from it, whatever has happened to the data key since).
+   * Makes fresh keys, sealed under the endpoint's data key before anything else sees them;
+   * or why there can be none, decided only after the idempotency check (a retry of an
+   * execution is answered from it, whatever has happened to the data key since). The scheme
+   * is known only once the state is (a rotation keeps the current one unless told).
    */
   private async newKey(
     endpointId: string,
     now: Date,
     options: { mustExist: boolean },
-  ): Promise<FreshKey | DomainError> {
+  ): Promise<KeyMaker | DomainError> {
     if (!isEndpointId(endpointId))
       rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
     let wrapped: WrappedDataKey | undefined;
@@ -236,24 +301,41 @@ export class EndpointCommandsService {
     }
     // No data key: the endpoint never existed or was deleted (its key shredded).
     if (!wrapped) return new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`);
-    const secret = generateSecret();
-    const key = sealSecret({
-      endpointId,
-      keyId: newKeyId(now.getTime()),
-      secret,
-      dataKey: this.vault.unwrap(wrapped),
-      kekId: wrapped.kekId,
-      createdAt: now,
-    });
-    return { secret, key };
+    const dataKey = this.vault.unwrap(wrapped);
+    const made = new Map<SigningScheme, FreshKey>();
+    // One key per scheme however often the command loop decides again (a conflict retries):
+    // the reply must hand over the key that was appended.
+    return (algorithm) => {
+      let fresh = made.get(algorithm);
+      if (!fresh) {
+        // An Ed25519 private key is sealed and forgotten here: only its public half leaves.
+        const secret = algorithm === 'ed25519' ? generateEd25519Key().privateKey : generateSecret();
+        const key = sealSecret({
+          endpointId,
+          keyId: newKeyId(now.getTime()),
+          secret,
+          algorithm,
+          dataKey,
+          kekId: wrapped.kekId,
+          createdAt: now,
+        });
+        fresh = { secret, key };
+        made.set(algorithm, fresh);
+      }
+      return fresh;
+    };
   }
 
-  /** The secret of a key an earlier execution made: gone (404) once the endpoint is deleted. */
-  private async openAgain(endpointId: string, key: SealedKey): Promise<string> {
+  /**
+   * What a replay hands over again: the HMAC secret of a key an earlier execution made
+   * (gone, 404, once the endpoint is deleted), or an Ed25519 key's public key.
+   */
+  private async handOver(endpointId: string, key: SealedKey): Promise<KeyHandOver> {
     const wrapped = await this.vault.get(endpointId);
     if (!wrapped)
       return rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
-    return openSecret(endpointId, key, this.vault.unwrap(wrapped));
+    if (key.algorithm === 'ed25519') return { publicKey: key.publicKey };
+    return { secret: openSecret(endpointId, key, this.vault.unwrap(wrapped)) };
   }
 
   /**
@@ -266,7 +348,8 @@ export class EndpointCommandsService {
     request: { readonly meta: RequestMeta; readonly tenantId?: string },
     endpointId: string,
     tenantId: string | undefined,
-    command: EndpointCommand | DomainError,
+    command:
+      EndpointCommand | DomainError | ((state: EndpointState) => EndpointCommand | DomainError),
   ): Promise<Outcome> {
     const { meta } = request;
     const { requestId: _differsOnRetry, ...stableMeta } = meta;
@@ -276,8 +359,10 @@ export class EndpointCommandsService {
       initialState,
       evolve,
       upcast,
-      decide: (state: EndpointState) =>
-        isDomainError(command) ? command : decideForTenant(tenantId, command, state),
+      decide: (state: EndpointState) => {
+        const made = typeof command === 'function' ? command(state) : command;
+        return isDomainError(made) ? made : decideForTenant(tenantId, made, state);
+      },
       toStored: (event: EndpointEvent) => ({
         type: event.type,
         version: EVENT_VERSIONS[event.type],
@@ -326,15 +411,38 @@ export class EndpointCommandsService {
 }
 
 interface FreshKey {
+  /** The `whsec_` secret or `whsk_` private key: only an HMAC secret is ever handed over. */
   readonly secret: string;
   readonly key: SealedKey;
 }
 
-/** The command made with fresh key material, or why there is none. */
-const withKey = (
-  fresh: FreshKey | DomainError,
-  command: (key: SealedKey) => EndpointCommand,
-): EndpointCommand | DomainError => (isDomainError(fresh) ? fresh : command(fresh.key));
+/** Fresh key material of a scheme (the same key for the same scheme, see `newKey`). */
+type KeyMaker = (algorithm: SigningScheme) => FreshKey;
+
+/** What the one reply that may carry key material hands over: never a private key. */
+type KeyHandOver = { secret: string } | { publicKey?: string };
+
+const handOverFresh = (maker: KeyMaker, key: SealedKey): KeyHandOver =>
+  key.algorithm === 'ed25519'
+    ? { publicKey: key.publicKey }
+    : { secret: maker(key.algorithm).secret };
+
+/**
+ * The command made with fresh key material of the scheme asked for (else the endpoint's
+ * own), or why there is none.
+ */
+const withKey =
+  (
+    fresh: KeyMaker | DomainError,
+    requested: string | undefined,
+    command: (key: SealedKey) => EndpointCommand,
+  ) =>
+  (state: EndpointState): EndpointCommand | DomainError => {
+    if (isDomainError(fresh)) return fresh;
+    if (requested !== undefined && !isSigningScheme(requested))
+      return new DomainError('invalid_command', 'unknown signing scheme', 'signing');
+    return command(fresh(signingSchemeFor(state, requested)).key);
+  };
 
 const lastRevisionOf = (replay: Replay): number => replay.execution.events.at(-1)!.revision;
 

@@ -82,7 +82,7 @@ describe('ExpirySchedulerService', () => {
     );
     await start();
     expect(scheduler.pending).toEqual([
-      { endpointId: ENDPOINT, keyId: 'key_1', dueAt: T0 + 60_000 },
+      { kind: 'expire', endpointId: ENDPOINT, keyId: 'key_1', dueAt: T0 + 60_000 },
     ]);
 
     await jest.advanceTimersByTimeAsync(59_999);

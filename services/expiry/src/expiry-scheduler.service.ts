@@ -12,7 +12,12 @@ import {
   SUBJECTS,
   type ExpirePreviousSecretReply,
   type ExpirePreviousSecretRequest,
+  type MarkRotationDueReply,
+  type MarkRotationDueRequest,
+  type RotateOnScheduleReply,
+  type RotateOnScheduleRequest,
 } from '@rotor/contracts';
+import { SCHEDULER_ACTOR, scheduledRotationKey } from '@rotor/domain';
 import {
   describeError,
   ResilientWatch,
@@ -28,7 +33,7 @@ import {
   loopCheck,
   type Clock,
 } from '@rotor/runtime';
-import { dueExpiries, type DueExpiry } from './expiry-schedule';
+import { dueCommands, type DueExpiry } from './expiry-schedule';
 
 /** How long to wait before trying a failed expiry again (command service down, clock skew). */
 export const RETRY_DELAY_MS = 1000;
@@ -37,7 +42,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The process manager of DESIGN §4: watches the endpoint views, keeps a timer per open
- * grace period, and sends `ExpirePreviousSecret` when one ends. It holds no state of its
+ * grace period, and sends `ExpirePreviousSecret` when one ends; and, for an Ed25519
+ * endpoint with a rotation policy, `RotateOnSchedule` when its current key's period ends
+ * (with an idempotency key derived from the endpoint and that key: once per period across
+ * restarts and instances; the decider refuses it early or for a key rotated since). It holds no state of its
  * own: on start the schedule is rebuilt from the views. Sending twice (a restart, two
  * instances) is harmless: the decider answers a second expiry with no event, and the
  * store's expected-revision check stops two concurrent ones from both writing.
@@ -89,14 +97,15 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
   }
 
   private reschedule(endpointId: string, view: EndpointView | undefined): void {
-    const wanted = new Map(dueExpiries(view).map((d) => [d.keyId, d]));
+    const wanted = new Map(dueCommands(view).map((d) => [d.keyId, d]));
     for (const keyId of this.byEndpoint.get(endpointId) ?? []) {
       if (!wanted.has(keyId)) this.cancel(keyId);
     }
     this.byEndpoint.set(endpointId, new Set(wanted.keys()));
     for (const due of wanted.values()) {
       const existing = this.timers.get(due.keyId);
-      if (existing?.due.dueAt !== due.dueAt) this.schedule(due, due.dueAt - this.clock().getTime());
+      if (existing?.due.dueAt !== due.dueAt || existing.due.kind !== due.kind)
+        this.schedule(due, due.dueAt - this.clock().getTime());
     }
   }
 
@@ -121,27 +130,60 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
     // Timers may fire a little early; the decider would refuse (expiry_not_due).
     if (remaining > 0) return this.schedule(due, remaining);
     try {
-      await this.rpc.request<ExpirePreviousSecretRequest, ExpirePreviousSecretReply>(
-        SUBJECTS.command.expirePreviousSecret,
-        {
-          meta: { actor: 'service:expiry', requestId: randomUUID() },
-          endpointId: due.endpointId,
-          keyId: due.keyId,
-        },
-      );
+      await this.send(due);
       this.sent += 1;
       // The projector's next view drops the key; until then nothing is scheduled for it.
       if (this.timers.get(due.keyId)?.due === due) this.timers.delete(due.keyId);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === 'endpoint_not_found') {
+      // Rotated since (by a person or another instance): the next view brings the new period.
+      if (code === 'endpoint_not_found' || (due.kind !== 'expire' && code === 'rotation_not_due')) {
         this.timers.delete(due.keyId);
         return;
       }
       this.logger.warn(
-        `expiry of ${due.keyId} failed (${code ?? (error as Error).message}); retrying`,
+        `${due.kind} of ${due.keyId} failed (${code ?? (error as Error).message}); retrying`,
       );
       if (this.timers.get(due.keyId)?.due === due) this.schedule(due, RETRY_DELAY_MS);
+    }
+  }
+
+  private send(due: DueExpiry): Promise<unknown> {
+    const { endpointId, keyId } = due;
+    switch (due.kind) {
+      case 'expire':
+        return this.rpc.request<ExpirePreviousSecretRequest, ExpirePreviousSecretReply>(
+          SUBJECTS.command.expirePreviousSecret,
+          { meta: { actor: 'service:expiry', requestId: randomUUID() }, endpointId, keyId },
+        );
+      case 'rotate':
+        return this.rpc.request<RotateOnScheduleRequest, RotateOnScheduleReply>(
+          SUBJECTS.command.rotateOnSchedule,
+          {
+            meta: {
+              actor: SCHEDULER_ACTOR,
+              requestId: randomUUID(),
+              idempotencyKey: scheduledRotationKey(endpointId, keyId),
+            },
+            endpointId,
+            keyId,
+          },
+        );
+      case 'mark-due':
+        return this.rpc.request<MarkRotationDueRequest, MarkRotationDueReply>(
+          SUBJECTS.command.markRotationDue,
+          {
+            meta: {
+              actor: SCHEDULER_ACTOR,
+              requestId: randomUUID(),
+              idempotencyKey: scheduledRotationKey(endpointId, keyId),
+            },
+            endpointId,
+            keyId,
+          },
+        );
+      default:
+        return due.kind satisfies never;
     }
   }
 }

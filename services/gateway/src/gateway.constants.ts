@@ -24,6 +24,8 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   { method: 'POST', path: `${ONE}/secret/revoke-previous`, scope: 'secrets:rotate' },
   { method: 'POST', path: `${ONE}/signatures`, scope: 'signatures:create' },
   { method: 'GET', path: `${ONE}/events`, scope: 'audit:read' },
+  // Public on purpose: receivers hold no API key (README: public key discovery).
+  { method: 'GET', path: `${ONE}/public-keys` },
   { method: 'GET', path: '/health' },
   { method: 'GET', path: '/metrics' },
   { method: 'GET', path: '/openapi.json' },

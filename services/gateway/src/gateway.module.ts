@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApiKeyIndex } from './auth/api-key-index';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { EndpointsController } from './endpoints/endpoints.controller';
+import { PublicKeysController } from './endpoints/public-keys.controller';
 import { EndpointsService } from './endpoints/endpoints.service';
 import { GatewayMetrics } from './ops/gateway-metrics';
 import { HealthProbe } from './ops/health';
@@ -16,7 +17,7 @@ import { RotorServices } from './rpc/rotor-services';
  * idempotency records: the command service does that, in the store.
  */
 @Module({
-  controllers: [EndpointsController, OpsController],
+  controllers: [EndpointsController, PublicKeysController, OpsController],
   providers: [
     ApiKeyIndex,
     { provide: AuthFailureLimiter, useFactory: () => new AuthFailureLimiter() },

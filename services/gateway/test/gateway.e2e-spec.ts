@@ -58,6 +58,7 @@ describe('gateway: the REST facade over every service (e2e)', () => {
             created_at: expect.stringMatching(RFC_3339),
             hint: expect.stringMatching(/^whsec_…/),
             fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+            signing: 'hmac-sha256',
           },
         ],
       });
@@ -193,7 +194,7 @@ describe('gateway: the REST facade over every service (e2e)', () => {
       ]);
       expect(response.body.data[0]).toEqual({
         type: 'EndpointRegistered',
-        version: 1,
+        version: 2,
         occurred_at: expect.stringMatching(RFC_3339),
         actor: acme.id,
         request_id: expect.any(String),

@@ -56,6 +56,10 @@ describe('GET /openapi.json and /docs (e2e)', () => {
           security: true,
         });
     expect((document.paths['/health'] as { get: { security: unknown } }).get.security).toEqual([]);
+    expect(
+      (document.paths['/v1/webhooks/endpoints/{id}/public-keys'] as { get: { security: unknown } })
+        .get.security,
+    ).toEqual([]);
   });
 
   it('documents every error as problem+json, and every POST with Idempotency-Key', () => {
@@ -76,7 +80,10 @@ describe('GET /openapi.json and /docs (e2e)', () => {
           expect(response.content?.['application/problem+json']).toEqual({
             schema: { $ref: '#/components/schemas/ProblemResource' },
           });
-        if (path.startsWith('/v1'))
+        const needsApiKey = GATEWAY_ROUTES.some(
+          (r) => r.path === path && r.method === method.toUpperCase() && r.scope !== undefined,
+        );
+        if (needsApiKey)
           for (const status of ['401', '403', '429', '500', '503'])
             expect(responses).toHaveProperty(status);
         if (method === 'post')

@@ -32,6 +32,14 @@ export class EndpointIndex {
     return withEffectiveStatuses(view, now);
   }
 
+  /**
+   * Any tenant's endpoint, by its id alone: only for what is public by nature (its public
+   * keys), never for the endpoint itself.
+   */
+  byEndpointId(endpointId: string): EndpointView | undefined {
+    return this.byId.get(endpointId);
+  }
+
   list(
     tenantId: string,
     options: { limit?: number; cursor?: string },

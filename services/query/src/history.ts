@@ -37,6 +37,8 @@ const publicKey = (key: SealedKey) => ({
   hint: key.hint,
   fingerprint: key.fingerprint,
   createdAt: key.createdAt,
+  // An Ed25519 key's public half is public: auditors may match it against receivers'.
+  ...(key.publicKey === undefined ? {} : { publicKey: key.publicKey }),
 });
 
 const redactedData = (event: EndpointEvent): Record<string, unknown> => {
@@ -46,6 +48,7 @@ const redactedData = (event: EndpointEvent): Record<string, unknown> => {
       return { ...event.data, key: publicKey(event.data.key) };
     case 'PreviousSecretExpired':
     case 'EndpointDeleted':
+    case 'SecretRotationDue':
       return { ...event.data };
     default:
       // A new event type must say here what an auditor may see of it, or it does not compile.

@@ -5,6 +5,7 @@ import {
   SUBJECTS,
   type GetEndpointRequest,
   type GetHistoryRequest,
+  type GetPublicKeysRequest,
   type ListEndpointsRequest,
   type ListKeysRequest,
 } from '@rotor/contracts';
@@ -34,5 +35,10 @@ export class QueryController {
   @MessagePattern(SUBJECTS.query.getHistory)
   getHistory(@Payload(new ContractPipe('GetHistoryRequest')) request: GetHistoryRequest) {
     return this.query.getHistory(request);
+  }
+
+  @MessagePattern(SUBJECTS.query.getPublicKeys)
+  getPublicKeys(@Payload(new ContractPipe('GetPublicKeysRequest')) request: GetPublicKeysRequest) {
+    return this.query.getPublicKeys(request);
   }
 }

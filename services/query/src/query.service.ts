@@ -12,13 +12,15 @@ import {
   errorReply,
   type GetEndpointRequest,
   type GetHistoryRequest,
+  type GetPublicKeysReply,
+  type GetPublicKeysRequest,
   type ListEndpointsRequest,
   type ListKeysRequest,
 } from '@rotor/contracts';
 import { endpointStreamName, isEndpointId, upcast } from '@rotor/domain';
 import type { EventStore } from '@rotor/event-store';
 import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
-import type { EndpointView } from '@rotor/projections';
+import { publicKeysAt, type EndpointView } from '@rotor/projections';
 import {
   CLOCK,
   EVENT_STORE,
@@ -86,6 +88,18 @@ export class QueryService implements OnApplicationBootstrap, OnModuleDestroy {
 
   listKeys(request: ListKeysRequest) {
     return { data: this.getEndpoint(request).keys };
+  }
+
+  /**
+   * The Ed25519 public keys receivers verify with. No tenant: an endpoint id is 128 random
+   * bits (or a keyed hash), unguessable, and every endpoint that publishes nothing (unknown,
+   * deleted, HMAC only, another tenant's) answers the same 404, so nothing can be enumerated.
+   */
+  getPublicKeys({ endpointId }: GetPublicKeysRequest): GetPublicKeysReply {
+    const view = this.index.byEndpointId(endpointId);
+    const published = view && publicKeysAt(view, this.clock());
+    if (!published || published.keys.length === 0) throw notFound(endpointId);
+    return { data: published.keys, maxAgeSeconds: published.maxAgeSeconds };
   }
 
   /** The audit history, read from the store itself so it is never behind. */

@@ -1,13 +1,16 @@
 import {
   DataKeyVault,
+  generateEd25519Key,
   generateKekRingText,
   generateSecret,
   parseKekRing,
   sealSecret,
   secretBytes,
+  signatureHeaders,
 } from '@rotor/crypto';
 import { SqliteEventStore } from '@rotor/event-store';
 import type { KeyRingDraft } from '@rotor/projections';
+import { v1aVerifies } from '@rotor/testing';
 import { KeyRing } from './key-ring';
 
 const ENDPOINT = 'we_550e8400e29b41d4a716446655440000';
@@ -64,6 +67,42 @@ describe('the signer key ring', () => {
     expect(await ring.signingKeys(ENDPOINT, Date.parse('2026-01-01T00:00:10.000Z'))).toEqual([
       secretBytes(newSecret),
     ]);
+  });
+
+  it('opens an Ed25519 key (the ring names its scheme) to a private key that signs v1a', async () => {
+    const { privateKey, publicKey } = generateEd25519Key();
+    const wrapped = await vault.ensure(ENDPOINT);
+    const keyId = 'key_01J00000000000000000000003';
+    const sealedKey = sealSecret({
+      endpointId: ENDPOINT,
+      keyId,
+      secret: privateKey,
+      algorithm: 'ed25519',
+      dataKey: vault.unwrap(wrapped),
+      kekId: wrapped.kekId,
+      createdAt: new Date(0),
+    });
+    const ring = new KeyRing(vault);
+    ring.update(ENDPOINT, {
+      ...draft,
+      keys: [
+        {
+          keyId,
+          ciphertext: sealedKey.ciphertext,
+          createdAt: sealedKey.createdAt,
+          algorithm: 'ed25519',
+        },
+        draft.keys[0],
+      ],
+      revision: 5,
+    });
+
+    const keys = (await ring.signingKeys(ENDPOINT, 0))!;
+    const headers = signatureHeaders({ msgId: 'msg_1', timestamp: 1, payload: 'p', secrets: keys });
+
+    expect(keys[1]).toEqual(secretBytes(newSecret));
+    expect(headers['webhook-signature']).toMatch(/^v1a,\S+ v1,\S+$/);
+    expect(v1aVerifies(publicKey, headers, 'p')).toBe(true);
   });
 
   it('forgets a deleted endpoint, its data key included, and ignores a stale draft', async () => {

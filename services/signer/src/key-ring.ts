@@ -1,9 +1,11 @@
-import { open, secretAad, secretBytes } from '@rotor/crypto';
+import { open, secretAad, signingKeyOf, type SigningKey } from '@rotor/crypto';
+import { DEFAULT_SIGNING_SCHEME, type SigningScheme } from '@rotor/domain';
 import type { KeyRingDraft } from '@rotor/projections';
 
 interface RingKey {
   readonly keyId: string;
   readonly ciphertext: string;
+  readonly algorithm: SigningScheme;
   /** Epoch ms; Infinity for the current key. Parsed once, not on every signature. */
   readonly expiresAtMs: number;
 }
@@ -14,8 +16,8 @@ interface RingEntry {
   readonly revision: number;
   /** Newest first. */
   readonly keys: readonly RingKey[];
-  /** Decrypted HMAC keys by key id, filled on first use so start-up stays fast. */
-  readonly opened: Map<string, Buffer>;
+  /** Opened signing keys (HMAC or Ed25519) by key id, filled on first use so start-up stays fast. */
+  readonly opened: Map<string, SigningKey>;
 }
 
 /**
@@ -51,7 +53,7 @@ export class KeyRing {
       return;
     }
     if (existing && existing.revision > draft.revision) return;
-    const opened = new Map<string, Buffer>();
+    const opened = new Map<string, SigningKey>();
     // Keep already-opened secrets of keys that are still in the ring.
     if (existing)
       for (const k of draft.keys) {
@@ -65,6 +67,7 @@ export class KeyRing {
       keys: draft.keys.map((k) => ({
         keyId: k.keyId,
         ciphertext: k.ciphertext,
+        algorithm: (k.algorithm ?? DEFAULT_SIGNING_SCHEME) as SigningScheme,
         expiresAtMs: k.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(k.expiresAt),
       })),
       opened,
@@ -80,11 +83,11 @@ export class KeyRing {
   }
 
   /**
-   * The HMAC keys valid at `nowMs`, newest first (DESIGN §1: valid while now < expiresAt;
+   * The signing keys (HMAC or Ed25519) valid at `nowMs`, newest first (DESIGN §1: valid while now < expiresAt;
    * the signer checks the time itself, so a late expiry event never extends a key's life).
    * undefined when the endpoint is unknown, deleted meanwhile, or its data key shredded.
    */
-  async signingKeys(endpointId: string, nowMs: number): Promise<Buffer[] | undefined> {
+  async signingKeys(endpointId: string, nowMs: number): Promise<SigningKey[] | undefined> {
     const entry = this.entries.get(endpointId);
     if (!entry) return undefined;
     const valid = entry.keys.filter((key) => nowMs < key.expiresAtMs);
@@ -104,7 +107,8 @@ export class KeyRing {
           if (!entry.opened.has(key.keyId))
             entry.opened.set(
               key.keyId,
-              secretBytes(
+              signingKeyOf(
+                key.algorithm,
                 open(dataKey, key.ciphertext, secretAad(endpointId, key.keyId)).toString('utf8'),
               ),
             );
@@ -116,7 +120,8 @@ export class KeyRing {
   }
 
   private drop(endpointId: string, entry: RingEntry | undefined): void {
-    for (const bytes of entry?.opened.values() ?? []) bytes.fill(0);
+    // HMAC secrets are wiped; an Ed25519 KeyObject's memory is Node's to free.
+    for (const key of entry?.opened.values() ?? []) if (Buffer.isBuffer(key)) key.fill(0);
     this.entries.delete(endpointId);
     this.vault.forget(endpointId);
   }

@@ -11,6 +11,43 @@ export type JsonObject = { readonly [key: string]: unknown };
 
 // ---- proto/rotor/v1/commands.proto
 
+export interface MarkRotationDueRequest {
+  readonly meta: RequestMeta;
+  readonly endpointId: string;
+  /** The current HMAC key whose period ended. */
+  readonly keyId: string;
+}
+
+export interface MarkRotationDueReply {
+  readonly endpointId: string;
+  /** false when it was a no-op (already marked, or the key was rotated since). */
+  readonly marked: boolean;
+  readonly replayed?: boolean;
+}
+
+export interface RotateOnScheduleRequest {
+  /**
+   * The scheduler sets `idempotency_key` to one derived from the endpoint and the key, so
+   * the rotation of a period executes once however many instances send it.
+   */
+  readonly meta: RequestMeta;
+  readonly endpointId: string;
+  /** The current key whose period ended. */
+  readonly keyId: string;
+}
+
+export interface RotateOnScheduleReply {
+  readonly endpointId: string;
+  /** The new current key and its `whpk_` public key (scheduled rotations are Ed25519 only). */
+  readonly keyId: string;
+  readonly publicKey: string;
+  readonly previousKeyId: string;
+  /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
+  readonly previousSecretExpiresAt: string;
+  /** true when another scheduler instance (or an earlier send) already rotated this period. */
+  readonly replayed?: boolean;
+}
+
 export interface RegisterEndpointRequest {
   readonly meta: RequestMeta;
   readonly tenantId: string;
@@ -24,6 +61,10 @@ export interface RegisterEndpointRequest {
   /** Where the webhooks go: an absolute http(s) URL. */
   readonly url?: string;
   readonly description?: string;
+  /** How deliveries are signed: `hmac-sha256` (default) or `ed25519`. */
+  readonly signing?: string;
+  /** Scheduled rotation: Ed25519 endpoints are rotated by Rotor, HMAC ones marked due. */
+  readonly rotationPolicy?: RotationPolicy;
 }
 
 export interface RegisterEndpointReply {
@@ -31,15 +72,17 @@ export interface RegisterEndpointReply {
   /** The first key: the endpoint's current key. */
   readonly keyId: string;
   /**
-   * The plaintext secret (`whsec_` + base64 of 32 bytes). This reply is the only place it
-   * ever appears: never log it.
+   * hmac-sha256 only: the plaintext secret (`whsec_` + base64 of 32 bytes). This reply is
+   * the only place it ever appears: never log it. Absent for ed25519.
    */
-  readonly secret: string;
+  readonly secret?: string;
   /**
    * true when this is the reply of an earlier execution of the same `meta.idempotency_key`
    * by the same actor (within 24 h): nothing was appended this time. Absent otherwise.
    */
   readonly replayed?: boolean;
+  /** ed25519 only: the `whpk_` public key of the first key (its private key is never shown). */
+  readonly publicKey?: string;
 }
 
 export interface RotateSecretRequest {
@@ -57,14 +100,23 @@ export interface RotateSecretRequest {
    * (reason `superseded`). Without it: 409 rotation_in_progress.
    */
   readonly force?: boolean;
+  /**
+   * The new key's scheme: `hmac-sha256` or `ed25519`; default: the current key's. Another
+   * scheme than the current one switches the endpoint; during the grace period deliveries
+   * carry both a `v1` and a `v1a` signature.
+   */
+  readonly signing?: string;
 }
 
 export interface RotateSecretReply {
   readonly endpointId: string;
   /** The new current key. */
   readonly keyId: string;
-  /** The new key's plaintext secret, shown once: never log it. */
-  readonly secret: string;
+  /**
+   * hmac-sha256 only: the new key's plaintext secret, shown once: never log it. Absent for
+   * ed25519.
+   */
+  readonly secret?: string;
   /** The key that was current until now. */
   readonly previousKeyId: string;
   /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
@@ -74,6 +126,8 @@ export interface RotateSecretReply {
    * by the same actor (within 24 h): nothing was appended this time. Absent otherwise.
    */
   readonly replayed?: boolean;
+  /** ed25519 only: the new key's `whpk_` public key (its private key is never shown). */
+  readonly publicKey?: string;
 }
 
 export interface RevokePreviousSecretRequest {
@@ -197,32 +251,59 @@ export type ExpiryReason =
 /** A signing key, sealed. */
 export interface SealedKey {
   readonly keyId: string;
-  /** Always `hmac-sha256`. */
+  /**
+   * The signing scheme: `hmac-sha256` (a `whsec_` secret, `v1` signatures) or, from
+   * version 2 of the events that carry a key, `ed25519` (a `whsk_` private key, `v1a`).
+   */
   readonly algorithm: string;
   /** base64 of AES-256-GCM(iv ‖ ciphertext ‖ tag) under the endpoint's data key. */
   readonly ciphertext: string;
   /** The KEK that protected the endpoint's data key when this key was made. */
   readonly kekId: string;
-  /** `whsec_…` + the last 4 characters of the secret. */
+  /**
+   * `whsec_…` + the last 4 characters of the secret; Ed25519: `whpk_…` + the last 4 of the
+   * public key (nothing of a private key is ever shown).
+   */
   readonly hint: string;
-  /** First 16 hex characters of SHA-256(secret). */
+  /** First 16 hex characters of SHA-256(secret); Ed25519: of the `whpk_` public key. */
   readonly fingerprint: string;
   /** RFC 3339. */
   readonly createdAt: string;
+  /** Ed25519 only: the `whpk_` public key receivers verify `v1a` signatures with. */
+  readonly publicKey?: string;
 }
 
-/** Event EndpointRegistered, version 1. */
+/**
+ * A rotation policy: a new key every `every_seconds` after the current key was made, the
+ * old one valid `grace_seconds` longer (shorter than every_seconds). Ed25519 endpoints are
+ * rotated by the scheduler (actor `rotor-scheduler`); HMAC endpoints are only marked due.
+ * Bounds are checked by the domain (422 invalid_rotation_policy).
+ */
+export interface RotationPolicy {
+  /** 60..31536000. */
+  readonly everySeconds: number;
+  /** 0..86400, and less than every_seconds. */
+  readonly graceSeconds: number;
+}
+
+/**
+ * Event EndpointRegistered, version 2 (version 1: the key was always hmac-sha256, and there
+ * was no rotation policy).
+ */
 export interface EndpointRegisteredData {
   readonly endpointId: string;
   readonly tenantId: string;
   readonly url?: string;
   readonly description?: string;
   readonly key: SealedKey;
+  /** Absent: the endpoint rotates only on demand. */
+  readonly rotationPolicy?: RotationPolicy;
 }
 
 /**
- * Event SecretRotated, version 1 (version 0 named previous_key_expires_at `expires_at`
- * and had no grace_period_seconds).
+ * Event SecretRotated, version 2 (version 1: the key was always hmac-sha256; version 0
+ * named previous_key_expires_at `expires_at` and had no grace_period_seconds). The new key
+ * may have another scheme than the previous one: that is how an endpoint switches.
  */
 export interface SecretRotatedData {
   readonly endpointId: string;
@@ -241,6 +322,17 @@ export interface PreviousSecretExpiredData {
   /** RFC 3339: when the key stopped being valid (not when the event was written). */
   readonly expiredAt: string;
   readonly reason: ExpiryReason;
+}
+
+/**
+ * Event SecretRotationDue, version 1: an HMAC key's period under the rotation policy ended
+ * (recorded once per key by the scheduler, actor `rotor-scheduler`); a person should rotate.
+ */
+export interface SecretRotationDueData {
+  readonly endpointId: string;
+  readonly keyId: string;
+  /** RFC 3339: when the period ended. */
+  readonly dueAt: string;
 }
 
 /** Event EndpointDeleted, version 1. */
@@ -279,7 +371,10 @@ export interface IntegrationEvent {
    * e.g. `webhookEndpoint-we_550e8400e29b41d4a716446655440000@3`. Deduplicate on it.
    */
   readonly id: string;
-  /** endpoint.registered | secret.rotated | previous_secret.expired | endpoint.deleted. */
+  /**
+   * endpoint.registered | secret.rotated | previous_secret.expired | endpoint.deleted |
+   * secret.rotation_due.
+   */
   readonly type: string;
   /** Of this message's schema; a change that is not additive gets a new version. */
   readonly version: number;
@@ -298,6 +393,12 @@ export interface IntegrationEvent {
   readonly expiredKeyId?: string;
   readonly expiredAt?: string;
   readonly reason?: ExpiryReason;
+  /**
+   * secret.rotation_due (an HMAC endpoint's rotation policy): the key a person should rotate
+   * away from, and when its period ended.
+   */
+  readonly dueKeyId?: string;
+  readonly dueAt?: string;
 }
 
 /** A key as a customer may be told about it: never the secret. */
@@ -355,7 +456,7 @@ export interface GetHistoryReply {
 export interface HistoryEntry {
   /**
    * The event type: EndpointRegistered, SecretRotated, PreviousSecretExpired,
-   * EndpointDeleted (an open set: later versions may add types).
+   * EndpointDeleted, SecretRotationDue (an open set: later versions may add types).
    */
   readonly type: string;
   /** The schema version of `data` as stored. */
@@ -373,6 +474,39 @@ export interface HistoryEntry {
   readonly position: string;
   /** 0-based revision in the endpoint's stream. */
   readonly revision: number;
+}
+
+export interface GetPublicKeysRequest {
+  readonly endpointId: string;
+}
+
+export interface GetPublicKeysReply {
+  /**
+   * Newest first: the current key, a previous key in its grace period, and a key that
+   * stopped signing less than the signature tolerance (300 s) ago, whose last signatures a
+   * receiver may still be checking.
+   */
+  readonly data: readonly PublicKeyView[];
+  /**
+   * How long a receiver may cache this list: at most 60 s, and never past the moment a
+   * listed key leaves it.
+   */
+  readonly maxAgeSeconds: number;
+}
+
+export interface PublicKeyView {
+  readonly keyId: string;
+  /** `whpk_` + base64 of the 32 raw bytes: verifies `v1a` signatures. */
+  readonly publicKey: string;
+  /**
+   * As of the request: current, previous (still signing) or expired (listed only while its
+   * last signatures may still be in flight).
+   */
+  readonly status: KeyStatus;
+  /** RFC 3339. */
+  readonly createdAt: string;
+  /** RFC 3339: when it stops (or stopped) signing; absent for the current key. */
+  readonly expiresAt?: string;
 }
 
 // ---- proto/rotor/v1/signer.proto
@@ -453,6 +587,12 @@ export interface EndpointView {
   readonly keys: readonly KeyView[];
   /** The stream revision of the last event folded in: readers drop older versions. */
   readonly version: number;
+  readonly rotationPolicy?: RotationPolicy;
+  /**
+   * RFC 3339: when the current key is due for rotation under the policy (Ed25519: when the
+   * scheduler rotates it; HMAC: when a person should). Absent without a policy.
+   */
+  readonly rotationDueAt?: string;
 }
 
 export interface KeyView {
@@ -466,10 +606,21 @@ export interface KeyView {
   readonly expiredAt?: string;
   /** Set when status is expired. */
   readonly expiryReason?: ExpiryReason;
-  /** `whsec_…` + the last 4 characters of the secret. */
+  /**
+   * `whsec_…` + the last 4 characters of the secret; Ed25519: `whpk_…` + the last 4 of the
+   * public key.
+   */
   readonly hint: string;
-  /** First 16 hex characters of SHA-256(secret). */
+  /** First 16 hex characters of SHA-256(secret); Ed25519: of the public key. */
   readonly fingerprint: string;
+  /** `hmac-sha256` or `ed25519`; absent in views written before Ed25519 existed (hmac-sha256). */
+  readonly signing?: string;
+  /** Ed25519 only: the `whpk_` public key. */
+  readonly publicKey?: string;
+  /** The current key only, under a rotation policy: when it is due for rotation. */
+  readonly rotationDueAt?: string;
+  /** true once its period ended and the scheduler marked it due (HMAC keys: SecretRotationDue). */
+  readonly rotationDue?: boolean;
 }
 
 /**
@@ -496,6 +647,8 @@ export interface KeyRingKey {
   readonly createdAt: string;
   /** RFC 3339: absent for the current key; the key signs while `now < expires_at`. */
   readonly expiresAt?: string;
+  /** `hmac-sha256` (also when absent) or `ed25519`: how the sealed plaintext signs. */
+  readonly algorithm?: string;
 }
 
 /**
@@ -542,6 +695,10 @@ export interface ProjectionStatus {
 
 /** Every message, by name. */
 export interface RotorMessages {
+  MarkRotationDueRequest: MarkRotationDueRequest;
+  MarkRotationDueReply: MarkRotationDueReply;
+  RotateOnScheduleRequest: RotateOnScheduleRequest;
+  RotateOnScheduleReply: RotateOnScheduleReply;
   RegisterEndpointRequest: RegisterEndpointRequest;
   RegisterEndpointReply: RegisterEndpointReply;
   RotateSecretRequest: RotateSecretRequest;
@@ -557,9 +714,11 @@ export interface RotorMessages {
   ErrorBody: ErrorBody;
   FieldError: FieldError;
   SealedKey: SealedKey;
+  RotationPolicy: RotationPolicy;
   EndpointRegisteredData: EndpointRegisteredData;
   SecretRotatedData: SecretRotatedData;
   PreviousSecretExpiredData: PreviousSecretExpiredData;
+  SecretRotationDueData: SecretRotationDueData;
   EndpointDeletedData: EndpointDeletedData;
   EventMetadata: EventMetadata;
   IntegrationEvent: IntegrationEvent;
@@ -572,6 +731,9 @@ export interface RotorMessages {
   GetHistoryRequest: GetHistoryRequest;
   GetHistoryReply: GetHistoryReply;
   HistoryEntry: HistoryEntry;
+  GetPublicKeysRequest: GetPublicKeysRequest;
+  GetPublicKeysReply: GetPublicKeysReply;
+  PublicKeyView: PublicKeyView;
   SignRequest: SignRequest;
   SignatureHeaders: SignatureHeaders;
   SignReply: SignReply;
@@ -601,11 +763,29 @@ export interface RotorRpcs {
   'rotor.command.expire-previous-secret': { request: ExpirePreviousSecretRequest; reply: ExpirePreviousSecretReply };
   /** Deletes the endpoint and crypto-shreds its keys; its history stays readable. */
   'rotor.command.delete-endpoint': { request: DeleteEndpointRequest; reply: DeleteEndpointReply };
+  /**
+   * Sent by the rotation scheduler when the period of an Ed25519 endpoint's current key
+   * under its policy has ended; recorded with the actor `rotor-scheduler`. 409
+   * rotation_not_due when early or when that key is no longer current.
+   */
+  'rotor.command.rotate-on-schedule': { request: RotateOnScheduleRequest; reply: RotateOnScheduleReply };
+  /**
+   * Sent by the scheduler when an HMAC endpoint's current key's period ends: records
+   * SecretRotationDue once (actor `rotor-scheduler`); never rotates. 409 rotation_not_due
+   * when early.
+   */
+  'rotor.command.mark-rotation-due': { request: MarkRotationDueRequest; reply: MarkRotationDueReply };
   'rotor.query.get-endpoint': { request: GetEndpointRequest; reply: EndpointView };
   'rotor.query.list-endpoints': { request: ListEndpointsRequest; reply: ListEndpointsReply };
   'rotor.query.list-keys': { request: ListKeysRequest; reply: ListKeysReply };
   /** The endpoint's events in order, redacted (no ciphertext); for the audit trail. */
   'rotor.query.get-history': { request: GetHistoryRequest; reply: GetHistoryReply };
+  /**
+   * The Ed25519 public keys receivers may verify with, by endpoint id alone (no tenant: the
+   * gateway serves them without an API key). Unknown, deleted and endpoints with no such key
+   * all answer 404 endpoint_not_found alike.
+   */
+  'rotor.query.get-public-keys': { request: GetPublicKeysRequest; reply: GetPublicKeysReply };
   'rotor.signer.sign': { request: SignRequest; reply: SignReply };
   /**
    * Many messages in one round trip; results[i] answers items[i]. A malformed item fails
@@ -628,6 +808,45 @@ export const ENUM_VALUES = {
 
 /** The runtime schema of every message: what `validateMessage` checks. */
 export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
+  MarkRotationDueRequest: {
+    name: 'MarkRotationDueRequest',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'meta', proto: 'meta', kind: 'message', optional: false, repeated: false, message: 'RequestMeta' },
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+    ],
+  },
+  MarkRotationDueReply: {
+    name: 'MarkRotationDueReply',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'marked', proto: 'marked', kind: 'bool', optional: false, repeated: false },
+      { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+    ],
+  },
+  RotateOnScheduleRequest: {
+    name: 'RotateOnScheduleRequest',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'meta', proto: 'meta', kind: 'message', optional: false, repeated: false, message: 'RequestMeta' },
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+    ],
+  },
+  RotateOnScheduleReply: {
+    name: 'RotateOnScheduleReply',
+    file: 'rotor/v1/commands.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: false, repeated: false, format: 'public_key' },
+      { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+    ],
+  },
   RegisterEndpointRequest: {
     name: 'RegisterEndpointRequest',
     file: 'rotor/v1/commands.proto',
@@ -637,6 +856,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: true, repeated: false, format: 'endpoint_id' },
       { name: 'url', proto: 'url', kind: 'string', optional: true, repeated: false, format: 'http_url', maxLength: 2048 },
       { name: 'description', proto: 'description', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
+      { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
+      { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
     ],
   },
   RegisterEndpointReply: {
@@ -645,8 +866,9 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     fields: [
       { name: 'endpoint', proto: 'endpoint', kind: 'message', optional: false, repeated: false, message: 'EndpointView' },
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'secret', proto: 'secret', kind: 'string', optional: false, repeated: false, maxLength: 128 },
+      { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, maxLength: 128 },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
     ],
   },
   RotateSecretRequest: {
@@ -658,6 +880,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
       { name: 'expireCurrentIn', proto: 'expire_current_in', kind: 'int32', optional: true, repeated: false },
       { name: 'force', proto: 'force', kind: 'bool', optional: true, repeated: false },
+      { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
     ],
   },
   RotateSecretReply: {
@@ -666,10 +889,11 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     fields: [
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'secret', proto: 'secret', kind: 'string', optional: false, repeated: false, maxLength: 128 },
+      { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, maxLength: 128 },
       { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
       { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
     ],
   },
   RevokePreviousSecretRequest: {
@@ -764,12 +988,21 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     file: 'rotor/v1/events.proto',
     fields: [
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'algorithm', proto: 'algorithm', kind: 'string', optional: false, repeated: false, maxLength: 32 },
+      { name: 'algorithm', proto: 'algorithm', kind: 'string', optional: false, repeated: false, format: 'signing_scheme' },
       { name: 'ciphertext', proto: 'ciphertext', kind: 'string', optional: false, repeated: false },
       { name: 'kekId', proto: 'kek_id', kind: 'string', optional: false, repeated: false, maxLength: 128 },
       { name: 'hint', proto: 'hint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
+    ],
+  },
+  RotationPolicy: {
+    name: 'RotationPolicy',
+    file: 'rotor/v1/events.proto',
+    fields: [
+      { name: 'everySeconds', proto: 'every_seconds', kind: 'int32', optional: false, repeated: false },
+      { name: 'graceSeconds', proto: 'grace_seconds', kind: 'int32', optional: false, repeated: false },
     ],
   },
   EndpointRegisteredData: {
@@ -781,6 +1014,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'url', proto: 'url', kind: 'string', optional: true, repeated: false, maxLength: 2048 },
       { name: 'description', proto: 'description', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
       { name: 'key', proto: 'key', kind: 'message', optional: false, repeated: false, message: 'SealedKey' },
+      { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
     ],
   },
   SecretRotatedData: {
@@ -802,6 +1036,15 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
       { name: 'expiredAt', proto: 'expired_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'reason', proto: 'reason', kind: 'enum', optional: false, repeated: false, enum: 'ExpiryReason', values: ['grace_period_elapsed', 'revoked', 'superseded'] },
+    ],
+  },
+  SecretRotationDueData: {
+    name: 'SecretRotationDueData',
+    file: 'rotor/v1/events.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'dueAt', proto: 'due_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
     ],
   },
   EndpointDeletedData: {
@@ -840,6 +1083,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'expiredKeyId', proto: 'expired_key_id', kind: 'string', optional: true, repeated: false, format: 'key_id' },
       { name: 'expiredAt', proto: 'expired_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
       { name: 'reason', proto: 'reason', kind: 'enum', optional: true, repeated: false, enum: 'ExpiryReason', values: ['grace_period_elapsed', 'revoked', 'superseded'] },
+      { name: 'dueKeyId', proto: 'due_key_id', kind: 'string', optional: true, repeated: false, format: 'key_id' },
+      { name: 'dueAt', proto: 'due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
     ],
   },
   IntegrationKey: {
@@ -921,6 +1166,32 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'revision', proto: 'revision', kind: 'int64', optional: false, repeated: false, minimum: 0 },
     ],
   },
+  GetPublicKeysRequest: {
+    name: 'GetPublicKeysRequest',
+    file: 'rotor/v1/query.proto',
+    fields: [
+      { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
+    ],
+  },
+  GetPublicKeysReply: {
+    name: 'GetPublicKeysReply',
+    file: 'rotor/v1/query.proto',
+    fields: [
+      { name: 'data', proto: 'data', kind: 'message', optional: false, repeated: true, message: 'PublicKeyView' },
+      { name: 'maxAgeSeconds', proto: 'max_age_seconds', kind: 'int32', optional: false, repeated: false, minimum: 0, maximum: 3600 },
+    ],
+  },
+  PublicKeyView: {
+    name: 'PublicKeyView',
+    file: 'rotor/v1/query.proto',
+    fields: [
+      { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: false, repeated: false, format: 'public_key' },
+      { name: 'status', proto: 'status', kind: 'enum', optional: false, repeated: false, enum: 'KeyStatus', values: ['current', 'previous', 'expired'] },
+      { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'expiresAt', proto: 'expires_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+    ],
+  },
   SignRequest: {
     name: 'SignRequest',
     file: 'rotor/v1/signer.proto',
@@ -982,6 +1253,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'updatedAt', proto: 'updated_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'keys', proto: 'keys', kind: 'message', optional: false, repeated: true, message: 'KeyView' },
       { name: 'version', proto: 'version', kind: 'int64', optional: false, repeated: false, minimum: 0 },
+      { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
+      { name: 'rotationDueAt', proto: 'rotation_due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
     ],
   },
   KeyView: {
@@ -996,6 +1269,10 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'expiryReason', proto: 'expiry_reason', kind: 'enum', optional: true, repeated: false, enum: 'ExpiryReason', values: ['grace_period_elapsed', 'revoked', 'superseded'] },
       { name: 'hint', proto: 'hint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
+      { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
+      { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
+      { name: 'rotationDueAt', proto: 'rotation_due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+      { name: 'rotationDue', proto: 'rotation_due', kind: 'bool', optional: true, repeated: false },
     ],
   },
   KeyRingView: {
@@ -1016,6 +1293,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'ciphertext', proto: 'ciphertext', kind: 'string', optional: false, repeated: false },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'expiresAt', proto: 'expires_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+      { name: 'algorithm', proto: 'algorithm', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
     ],
   },
   ServiceHealth: {
@@ -1061,10 +1339,13 @@ export const RPC_SCHEMAS: {
   'rotor.command.revoke-previous-secret': { subject: 'rotor.command.revoke-previous-secret', service: 'CommandService', method: 'RevokePreviousSecret', request: 'RevokePreviousSecretRequest', reply: 'RevokePreviousSecretReply' },
   'rotor.command.expire-previous-secret': { subject: 'rotor.command.expire-previous-secret', service: 'CommandService', method: 'ExpirePreviousSecret', request: 'ExpirePreviousSecretRequest', reply: 'ExpirePreviousSecretReply' },
   'rotor.command.delete-endpoint': { subject: 'rotor.command.delete-endpoint', service: 'CommandService', method: 'DeleteEndpoint', request: 'DeleteEndpointRequest', reply: 'DeleteEndpointReply' },
+  'rotor.command.rotate-on-schedule': { subject: 'rotor.command.rotate-on-schedule', service: 'CommandService', method: 'RotateOnSchedule', request: 'RotateOnScheduleRequest', reply: 'RotateOnScheduleReply' },
+  'rotor.command.mark-rotation-due': { subject: 'rotor.command.mark-rotation-due', service: 'CommandService', method: 'MarkRotationDue', request: 'MarkRotationDueRequest', reply: 'MarkRotationDueReply' },
   'rotor.query.get-endpoint': { subject: 'rotor.query.get-endpoint', service: 'QueryService', method: 'GetEndpoint', request: 'GetEndpointRequest', reply: 'EndpointView' },
   'rotor.query.list-endpoints': { subject: 'rotor.query.list-endpoints', service: 'QueryService', method: 'ListEndpoints', request: 'ListEndpointsRequest', reply: 'ListEndpointsReply' },
   'rotor.query.list-keys': { subject: 'rotor.query.list-keys', service: 'QueryService', method: 'ListKeys', request: 'ListKeysRequest', reply: 'ListKeysReply' },
   'rotor.query.get-history': { subject: 'rotor.query.get-history', service: 'QueryService', method: 'GetHistory', request: 'GetHistoryRequest', reply: 'GetHistoryReply' },
+  'rotor.query.get-public-keys': { subject: 'rotor.query.get-public-keys', service: 'QueryService', method: 'GetPublicKeys', request: 'GetPublicKeysRequest', reply: 'GetPublicKeysReply' },
   'rotor.signer.sign': { subject: 'rotor.signer.sign', service: 'SignerService', method: 'Sign', request: 'SignRequest', reply: 'SignReply' },
   'rotor.signer.sign-batch': { subject: 'rotor.signer.sign-batch', service: 'SignerService', method: 'SignBatch', request: 'SignBatchRequest', reply: 'SignBatchReply' },
 };

@@ -90,10 +90,21 @@ export const REQUESTS: { readonly [S in RpcSubject]: RequestOf<S> } = {
     keyId: OLD_KEY_ID,
   },
   'rotor.command.delete-endpoint': { meta: META, tenantId: TENANT_ID, endpointId: ENDPOINT_ID },
+  'rotor.command.mark-rotation-due': {
+    meta: { actor: 'rotor-scheduler', requestId: 'req_4', idempotencyKey: 'scheduled-rotation:2' },
+    endpointId: ENDPOINT_ID,
+    keyId: KEY_ID,
+  },
+  'rotor.command.rotate-on-schedule': {
+    meta: { actor: 'rotor-scheduler', requestId: 'req_3', idempotencyKey: 'scheduled-rotation:1' },
+    endpointId: ENDPOINT_ID,
+    keyId: OLD_KEY_ID,
+  },
   'rotor.query.get-endpoint': { tenantId: TENANT_ID, endpointId: ENDPOINT_ID },
   'rotor.query.list-endpoints': { tenantId: TENANT_ID, limit: 50, cursor: 'opaque' },
   'rotor.query.list-keys': { tenantId: TENANT_ID, endpointId: ENDPOINT_ID },
   'rotor.query.get-history': { tenantId: TENANT_ID, endpointId: ENDPOINT_ID },
+  'rotor.query.get-public-keys': { endpointId: ENDPOINT_ID },
   'rotor.signer.sign': SIGN,
   'rotor.signer.sign-batch': { items: [SIGN, { ...SIGN, msgId: 'msg_2', payload: '' }] },
 };
@@ -114,9 +125,28 @@ export const REPLIES: { readonly [S in RpcSubject]: ReplyOf<S> } = {
   'rotor.command.revoke-previous-secret': { endpoint: ENDPOINT_VIEW },
   'rotor.command.expire-previous-secret': { endpointId: ENDPOINT_ID, expired: false },
   'rotor.command.delete-endpoint': { endpointId: ENDPOINT_ID },
+  'rotor.command.mark-rotation-due': { endpointId: ENDPOINT_ID, marked: true },
+  'rotor.command.rotate-on-schedule': {
+    endpointId: ENDPOINT_ID,
+    keyId: KEY_ID,
+    publicKey: 'whpk_GB2CUW7UbHCT2tTHRTcEb3N5DygvZ2hxJzjYJCnUk5c=',
+    previousKeyId: OLD_KEY_ID,
+    previousSecretExpiresAt: '2025-01-31T14:00:00.000Z',
+  },
   'rotor.query.get-endpoint': ENDPOINT_VIEW,
   'rotor.query.list-endpoints': { data: [ENDPOINT_VIEW], nextCursor: 'opaque-2' },
   'rotor.query.list-keys': { data: ENDPOINT_VIEW.keys },
+  'rotor.query.get-public-keys': {
+    data: [
+      {
+        keyId: KEY_ID,
+        publicKey: 'whpk_GB2CUW7UbHCT2tTHRTcEb3N5DygvZ2hxJzjYJCnUk5c=',
+        status: 'current',
+        createdAt: '2025-01-31T13:00:00.000Z',
+      },
+    ],
+    maxAgeSeconds: 60,
+  },
   'rotor.query.get-history': {
     data: [
       {

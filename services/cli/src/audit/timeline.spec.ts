@@ -96,6 +96,81 @@ describe('timeline entries', () => {
     ]);
   });
 
+  it('given a switch to Ed25519 (v2), then the new key is named ed25519 by its public hint', () => {
+    const PUBLIC_KEY = `whpk_${Buffer.alloc(32, 7).toString('base64')}`;
+    const switched = recorded(
+      A,
+      1,
+      'SecretRotated',
+      {
+        endpointId: A,
+        key: {
+          ...sealed(KEY_2, 'x'),
+          algorithm: 'ed25519',
+          hint: 'whpk_…cHA=',
+          publicKey: PUBLIC_KEY,
+        },
+        previousKeyId: KEY_1,
+        previousKeyExpiresAt: '2025-01-01T01:01:00.000Z',
+        gracePeriodSeconds: 3600,
+      },
+      '2025-01-01T00:01:00.000Z',
+      2,
+    );
+    const entry = toTimelineEntry(switched);
+    expect(entry.key).toEqual({
+      key_id: KEY_2,
+      signing: 'ed25519',
+      hint: 'whpk_…cHA=',
+      fingerprint: '0123456789abcdef',
+    });
+    expect(formatTimelineEntry(entry)).toContain(
+      `rotated to key ${KEY_2} (ed25519, whpk_…cHA=, fingerprint 0123456789abcdef)`,
+    );
+  });
+
+  it('given a registration under a rotation policy, then the policy is in the timeline; a scheduled rotation shows its actor', () => {
+    const withPolicy = recorded(
+      A,
+      0,
+      'EndpointRegistered',
+      {
+        endpointId: A,
+        tenantId: 'acme',
+        key: sealed(KEY_1, 'AAAA'),
+        rotationPolicy: { everySeconds: 3600, graceSeconds: 600 },
+      },
+      '2025-01-01T00:00:00.000Z',
+      2,
+    );
+    expect(formatTimelineEntry(toTimelineEntry(withPolicy))).toContain(
+      '; rotated every 3600 s (grace 600 s)',
+    );
+    const scheduled = {
+      ...rotated,
+      metadata: { ...rotated.metadata, actor: 'rotor-scheduler' },
+    };
+    expect(formatTimelineEntry(toTimelineEntry(scheduled))).toMatch(
+      /#1 {2}rotor-scheduler {2}rotated to key /,
+    );
+  });
+
+  it('given an HMAC key marked due by the scheduler, then the timeline says so with its actor', () => {
+    const markedDue = {
+      ...recorded(
+        A,
+        1,
+        'SecretRotationDue',
+        { endpointId: A, keyId: KEY_1, dueAt: '2025-01-01T01:00:00.000Z' },
+        '2025-01-01T01:00:01.000Z',
+      ),
+    };
+    markedDue.metadata = { ...markedDue.metadata, actor: 'rotor-scheduler' };
+    expect(formatTimelineEntry(toTimelineEntry(markedDue))).toBe(
+      `2025-01-01T01:00:01.000Z  ${A} #1  rotor-scheduler  key ${KEY_1} due for rotation since 2025-01-01T01:00:00.000Z (HMAC: rotate it by hand)`,
+    );
+  });
+
   it('never carries a ciphertext or a KEK id, in text or JSON', () => {
     for (const event of [registered(A, 'acme'), rotated]) {
       const entry = toTimelineEntry(event);

@@ -13,11 +13,15 @@ export type TimelineWhat =
   | 'rotated'
   | 'previous_expired'
   | 'deleted'
+  /** An HMAC key's rotation period ended (the scheduler's mark). */
+  | 'rotation_due'
   /** A type or version this build cannot read: shown without its data. */
   | 'unreadable';
 
 export interface TimelineKey {
   readonly key_id: string;
+  /** `hmac-sha256` or `ed25519`. */
+  readonly signing: string;
   readonly hint: string;
   readonly fingerprint: string;
 }
@@ -37,17 +41,38 @@ export interface TimelineEntry {
   readonly url?: string;
   readonly description?: string;
   readonly key?: TimelineKey;
+  /** Registration under a rotation policy. */
+  readonly rotation_policy?: { readonly every_seconds: number; readonly grace_seconds: number };
   readonly previous_key_id?: string;
   readonly previous_key_expires_at?: string;
   readonly grace_period_seconds?: number;
   readonly expired_key_id?: string;
   readonly expired_at?: string;
   readonly reason?: string;
+  readonly due_key_id?: string;
+  readonly due_at?: string;
 }
 
 const keyOf = (data: Record<string, unknown>): TimelineKey => {
-  const key = data.key as { keyId: string; hint: string; fingerprint: string };
-  return { key_id: key.keyId, hint: key.hint, fingerprint: key.fingerprint };
+  const key = data.key as { keyId: string; algorithm: string; hint: string; fingerprint: string };
+  return {
+    key_id: key.keyId,
+    signing: key.algorithm,
+    hint: key.hint,
+    fingerprint: key.fingerprint,
+  };
+};
+
+const policyOf = (data: Record<string, unknown>) => {
+  const policy = data.rotationPolicy as { everySeconds: number; graceSeconds: number } | undefined;
+  return policy === undefined
+    ? {}
+    : {
+        rotation_policy: {
+          every_seconds: policy.everySeconds,
+          grace_seconds: policy.graceSeconds,
+        },
+      };
 };
 
 /** The timeline entry of a recorded endpoint event. */
@@ -78,6 +103,7 @@ export const toTimelineEntry = (recorded: RecordedEvent): TimelineEntry => {
         ...(data.url === undefined ? {} : { url: data.url as string }),
         ...(data.description === undefined ? {} : { description: data.description as string }),
         key: keyOf(data),
+        ...policyOf(data),
       };
     case 'SecretRotated':
       return {
@@ -98,6 +124,13 @@ export const toTimelineEntry = (recorded: RecordedEvent): TimelineEntry => {
       };
     case 'EndpointDeleted':
       return { ...base, what: 'deleted' };
+    case 'SecretRotationDue':
+      return {
+        ...base,
+        what: 'rotation_due',
+        due_key_id: data.keyId as string,
+        due_at: data.dueAt as string,
+      };
     default:
       // redact() refuses an event it cannot read (-> unreadable above); a type it can read
       // but this timeline does not render is a compile error, never a dump of its data.
@@ -111,8 +144,10 @@ const REASONS: Record<string, string> = {
   superseded: 'superseded by a forced rotation',
 };
 
+// HMAC, the scheme of every endpoint before Ed25519, goes unnamed: old timelines read the same.
 const describeKey = (key: TimelineKey): string =>
-  `${key.key_id} (${key.hint}, fingerprint ${key.fingerprint})`;
+  `${key.key_id} (${key.signing === 'ed25519' ? 'ed25519, ' : ''}${key.hint}, ` +
+  `fingerprint ${key.fingerprint})`;
 
 /** What happened, in words. */
 export const describeEntry = (entry: TimelineEntry): string => {
@@ -122,7 +157,11 @@ export const describeEntry = (entry: TimelineEntry): string => {
         `registered for tenant ${entry.tenant_id}` +
         (entry.url === undefined ? '' : `, url ${entry.url}`) +
         (entry.description === undefined ? '' : `, "${entry.description}"`) +
-        `; key ${describeKey(entry.key!)}`
+        `; key ${describeKey(entry.key!)}` +
+        (entry.rotation_policy === undefined
+          ? ''
+          : `; rotated every ${entry.rotation_policy.every_seconds} s ` +
+            `(grace ${entry.rotation_policy.grace_seconds} s)`)
       );
     case 'rotated':
       return (
@@ -138,6 +177,8 @@ export const describeEntry = (entry: TimelineEntry): string => {
       );
     case 'deleted':
       return 'deleted; its keys were crypto-shredded';
+    case 'rotation_due':
+      return `key ${entry.due_key_id} due for rotation since ${entry.due_at} (HMAC: rotate it by hand)`;
     case 'unreadable':
       return `${entry.event} v${entry.version}, which this version cannot read (data not shown)`;
   }

@@ -26,7 +26,7 @@ describe('REST shapes', () => {
     expect(restParam('meta.requestId')).toBe('meta.request_id');
   });
 
-  it('maps an endpoint view, absent text as null, absent times left out', () => {
+  it('maps an endpoint view, absent text as null, absent times left out, a view from before Ed25519 as HMAC', () => {
     expect(
       endpointResource({
         id: 'we_1',
@@ -36,7 +36,15 @@ describe('REST shapes', () => {
         updatedAt: 'u',
         version: 3,
         keys: [
-          { keyId: 'key_2', status: 'current', createdAt: 'c2', hint: 'h2', fingerprint: 'f2' },
+          {
+            keyId: 'key_2',
+            status: 'current',
+            createdAt: 'c2',
+            hint: 'h2',
+            fingerprint: 'f2',
+            signing: 'ed25519',
+            publicKey: 'whpk_2',
+          },
           {
             keyId: 'key_1',
             status: 'expired',
@@ -57,7 +65,15 @@ describe('REST shapes', () => {
       created_at: 'c',
       updated_at: 'u',
       keys: [
-        { key_id: 'key_2', status: 'current', created_at: 'c2', hint: 'h2', fingerprint: 'f2' },
+        {
+          key_id: 'key_2',
+          status: 'current',
+          created_at: 'c2',
+          hint: 'h2',
+          fingerprint: 'f2',
+          signing: 'ed25519',
+          public_key: 'whpk_2',
+        },
         {
           key_id: 'key_1',
           status: 'expired',
@@ -67,6 +83,7 @@ describe('REST shapes', () => {
           expiry_reason: 'revoked',
           hint: 'h1',
           fingerprint: 'f1',
+          signing: 'hmac-sha256',
         },
       ],
     });

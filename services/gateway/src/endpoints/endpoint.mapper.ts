@@ -1,18 +1,21 @@
 import type {
   EndpointView,
   GetHistoryReply,
+  GetPublicKeysReply,
   KeyView,
   ListEndpointsReply,
   RegisterEndpointReply,
   RotateSecretReply,
   SignReply,
 } from '@rotor/contracts';
+import { DEFAULT_SIGNING_SCHEME } from '@rotor/domain';
 import type {
   CreatedEndpointResource,
   EndpointListResource,
   EndpointResource,
   HistoryResource,
   KeyResource,
+  PublicKeyListResource,
   RotationResource,
   SignatureResource,
 } from './endpoint.resources';
@@ -42,6 +45,16 @@ const keyResource = (key: KeyView): KeyResource => ({
   ...(key.expiryReason === undefined ? {} : { expiry_reason: key.expiryReason }),
   hint: key.hint,
   fingerprint: key.fingerprint,
+  signing: key.signing ?? DEFAULT_SIGNING_SCHEME,
+  ...(key.publicKey === undefined ? {} : { public_key: key.publicKey }),
+  ...(key.rotationDueAt === undefined ? {} : { rotation_due_at: key.rotationDueAt }),
+  ...(key.rotationDue === undefined ? {} : { rotation_due: key.rotationDue }),
+});
+
+/** The key material a registration or rotation hands over: a secret, or a public key. */
+const handedOver = (reply: { secret?: string; publicKey?: string }) => ({
+  ...(reply.secret === undefined ? {} : { secret: reply.secret }),
+  ...(reply.publicKey === undefined ? {} : { public_key: reply.publicKey }),
 });
 
 export const endpointResource = (view: EndpointView): EndpointResource => ({
@@ -52,12 +65,21 @@ export const endpointResource = (view: EndpointView): EndpointResource => ({
   created_at: view.createdAt,
   updated_at: view.updatedAt,
   keys: view.keys.map(keyResource),
+  ...(view.rotationPolicy === undefined
+    ? {}
+    : {
+        rotation_policy: {
+          every_seconds: view.rotationPolicy.everySeconds,
+          grace_seconds: view.rotationPolicy.graceSeconds,
+        },
+      }),
+  ...(view.rotationDueAt === undefined ? {} : { rotation_due_at: view.rotationDueAt }),
 });
 
 export const createdEndpointResource = (reply: RegisterEndpointReply): CreatedEndpointResource => ({
   ...endpointResource(reply.endpoint),
   key_id: reply.keyId,
-  secret: reply.secret,
+  ...handedOver(reply),
 });
 
 export const endpointListResource = (reply: ListEndpointsReply): EndpointListResource => ({
@@ -68,7 +90,7 @@ export const endpointListResource = (reply: ListEndpointsReply): EndpointListRes
 export const rotationResource = (reply: RotateSecretReply): RotationResource => ({
   id: reply.endpointId,
   key_id: reply.keyId,
-  secret: reply.secret,
+  ...handedOver(reply),
   previous_key_id: reply.previousKeyId,
   previous_secret_expires_at: reply.previousSecretExpiresAt,
 });
@@ -79,6 +101,16 @@ export const signatureResource = (reply: SignReply): SignatureResource => ({
     'webhook-timestamp': reply.headers.webhookTimestamp,
     'webhook-signature': reply.headers.webhookSignature,
   },
+});
+
+export const publicKeyListResource = (reply: GetPublicKeysReply): PublicKeyListResource => ({
+  data: reply.data.map((key) => ({
+    key_id: key.keyId,
+    public_key: key.publicKey,
+    status: key.status,
+    created_at: key.createdAt,
+    ...(key.expiresAt === undefined ? {} : { expires_at: key.expiresAt }),
+  })),
 });
 
 export const historyResource = (reply: GetHistoryReply): HistoryResource => ({

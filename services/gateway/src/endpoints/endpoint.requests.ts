@@ -1,7 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
+import {
+  DEFAULT_GRACE_PERIOD_SECONDS,
+  DEFAULT_SIGNING_SCHEME,
+  MAX_GRACE_PERIOD_SECONDS,
+  MAX_ROTATION_EVERY_SECONDS,
+  MIN_ROTATION_EVERY_SECONDS,
+  SIGNING_SCHEMES,
+  type SigningScheme,
+} from '@rotor/domain';
 import {
   IsBoolean,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -10,9 +20,45 @@ import {
   Matches,
   Max,
   Min,
+  IsObject,
+  ValidateNested,
 } from 'class-validator';
-import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS } from '@rotor/domain';
 import { MaxUtf8Bytes } from '../http/validation';
+
+const SIGNING = {
+  description:
+    'How deliveries are signed: hmac-sha256 (a whsec_ secret shared with the receiver, `v1,` ' +
+    'signatures) or ed25519 (a private key Rotor keeps sealed; receivers verify `v1a,` ' +
+    'signatures with its whpk_ public key).',
+  enum: SIGNING_SCHEMES,
+  default: DEFAULT_SIGNING_SCHEME,
+};
+
+export class RotationPolicyBody {
+  @ApiProperty({
+    description: 'A new key this many seconds after the current one was made.',
+    type: 'integer',
+    minimum: MIN_ROTATION_EVERY_SECONDS,
+    maximum: MAX_ROTATION_EVERY_SECONDS,
+    example: 2_592_000,
+  })
+  @IsInt()
+  @Min(MIN_ROTATION_EVERY_SECONDS)
+  @Max(MAX_ROTATION_EVERY_SECONDS)
+  every_seconds!: number;
+
+  @ApiProperty({
+    description: 'How long the old key keeps signing after a scheduled rotation (< every_seconds).',
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_GRACE_PERIOD_SECONDS,
+    example: 86_400,
+  })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_GRACE_PERIOD_SECONDS)
+  grace_seconds!: number;
+}
 
 /**
  * The request bodies and query of DESIGN §5. Field names are the REST ones (snake_case);
@@ -43,6 +89,23 @@ export class RegisterEndpointBody {
   @IsString()
   @MaxUtf8Bytes(1024)
   description?: string;
+
+  @ApiPropertyOptional(SIGNING)
+  @IsOptional()
+  @IsIn(SIGNING_SCHEMES, { message: `signing must be one of ${SIGNING_SCHEMES.join(', ')}` })
+  signing?: SigningScheme;
+
+  @ApiPropertyOptional({
+    type: RotationPolicyBody,
+    description:
+      'Scheduled rotation: an Ed25519 endpoint is rotated by Rotor (actor rotor-scheduler) ' +
+      'every every_seconds; an HMAC endpoint is only marked due (rotation_due_at).',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RotationPolicyBody)
+  rotation_policy?: RotationPolicyBody;
 }
 
 /** A route without parameters still refuses unknown fields. */
@@ -71,6 +134,17 @@ export class RotateSecretBody {
   @IsOptional()
   @IsBoolean()
   force?: boolean;
+
+  @ApiPropertyOptional({
+    ...SIGNING,
+    description:
+      "The new key's scheme; default: the current key's. Another scheme switches the endpoint: " +
+      'during the grace period every delivery carries both a `v1,` and a `v1a,` signature.',
+    default: undefined,
+  })
+  @IsOptional()
+  @IsIn(SIGNING_SCHEMES, { message: `signing must be one of ${SIGNING_SCHEMES.join(', ')}` })
+  signing?: SigningScheme;
 }
 
 export const MSG_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;

@@ -1,5 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ENDPOINT_ID_PATTERN } from '@rotor/domain';
+import { PUBLIC_KEY_PATTERN, SIGNING_SCHEMES } from '@rotor/domain';
+
+const PUBLIC_KEY = {
+  description: 'Ed25519 only: the public key receivers verify `v1a` signatures with.',
+  pattern: PUBLIC_KEY_PATTERN.source,
+  example: 'whpk_85mqXqG/3Ls8/3hK5CdqNEzPMRWIbVk2HGp/J7eOGCs=',
+};
 
 /**
  * The response shapes of DESIGN §5, for the OpenAPI document (the mapper builds them).
@@ -25,10 +32,40 @@ export class KeyResource {
   expired_at?: string;
   @ApiPropertyOptional({ enum: ['grace_period_elapsed', 'revoked', 'superseded'] })
   expiry_reason?: string;
-  @ApiProperty({ example: 'whsec_…Ab3d', description: 'whsec_… and the last 4 characters.' })
+  @ApiProperty({
+    example: 'whsec_…Ab3d',
+    description:
+      'whsec_… and the last 4 characters; Ed25519: whpk_… and the last 4 of the public key.',
+  })
   hint!: string;
-  @ApiProperty({ example: '9f86d081884c7d65', description: 'First 16 hex of SHA-256(secret).' })
+  @ApiProperty({
+    example: '9f86d081884c7d65',
+    description: 'First 16 hex of SHA-256(secret); Ed25519: of the public key.',
+  })
   fingerprint!: string;
+  @ApiProperty({
+    enum: SIGNING_SCHEMES,
+    description: 'hmac-sha256 signs `v1,` with a shared secret; ed25519 signs `v1a,`.',
+  })
+  signing!: string;
+  @ApiPropertyOptional(PUBLIC_KEY)
+  public_key?: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'The current key under a rotation policy: when it is due for rotation.',
+  })
+  rotation_due_at?: string;
+  @ApiPropertyOptional({
+    description: 'HMAC keys: true once their period ended (rotate by hand; nothing rotates them).',
+  })
+  rotation_due?: boolean;
+}
+
+export class RotationPolicyResource {
+  @ApiProperty({ type: 'integer' })
+  every_seconds!: number;
+  @ApiProperty({ type: 'integer' })
+  grace_seconds!: number;
 }
 
 export class EndpointResource {
@@ -49,16 +86,27 @@ export class EndpointResource {
   updated_at!: string;
   @ApiProperty({ type: [KeyResource], description: 'Newest first. Never a secret.' })
   keys!: KeyResource[];
+  @ApiPropertyOptional({ type: RotationPolicyResource })
+  rotation_policy?: RotationPolicyResource;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Under a rotation policy: when the current key is due (Ed25519: Rotor rotates it then; ' +
+      'HMAC: a person should).',
+  })
+  rotation_due_at?: string;
 }
 
 export class CreatedEndpointResource extends EndpointResource {
   @ApiProperty({ description: 'The current key.' })
   key_id!: string;
-  @ApiProperty({
-    description: 'The signing secret, shown this once: store it now.',
+  @ApiPropertyOptional({
+    description: 'hmac-sha256 only: the signing secret, shown this once: store it now.',
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   })
-  secret!: string;
+  secret?: string;
+  @ApiPropertyOptional(PUBLIC_KEY)
+  public_key?: string;
 }
 
 export class EndpointListResource {
@@ -77,8 +125,12 @@ export class RotationResource {
   id!: string;
   @ApiProperty({ description: 'The new current key.' })
   key_id!: string;
-  @ApiProperty({ description: 'The new signing secret, shown this once.' })
-  secret!: string;
+  @ApiPropertyOptional({
+    description: 'hmac-sha256 only: the new signing secret, shown this once.',
+  })
+  secret?: string;
+  @ApiPropertyOptional(PUBLIC_KEY)
+  public_key?: string;
   @ApiProperty()
   previous_key_id!: string;
   @ApiProperty({ format: 'date-time', description: 'The previous secret signs until then.' })
@@ -92,7 +144,9 @@ export class SignatureHeadersResource {
   'webhook-timestamp'!: string;
   @ApiProperty({
     name: 'webhook-signature',
-    description: '`v1,<base64>` per valid secret, newest first, space-separated.',
+    description:
+      'One entry per valid key, newest first, space-separated: `v1,<base64>` for an HMAC ' +
+      'secret, `v1a,<base64>` for an Ed25519 key.',
   })
   'webhook-signature'!: string;
 }
@@ -130,4 +184,30 @@ export class HistoryResource {
     description: 'Always null: the history is one page.',
   })
   next_cursor!: string | null;
+}
+
+export class PublicKeyResource {
+  @ApiProperty({ example: 'key_01JHB8ZQ4V7W8X9Y0Z1A2B3C4D' })
+  key_id!: string;
+  @ApiProperty(PUBLIC_KEY)
+  public_key!: string;
+  @ApiProperty({
+    enum: ['current', 'previous', 'expired'],
+    description:
+      'current and previous keys sign; an expired key is listed only while its last ' +
+      'signatures may still be verified (300 s, the Standard Webhooks timestamp tolerance).',
+  })
+  status!: 'current' | 'previous' | 'expired';
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When it stops (or stopped) signing; absent for the current key.',
+  })
+  expires_at?: string;
+}
+
+export class PublicKeyListResource {
+  @ApiProperty({ type: [PublicKeyResource], description: 'Newest first.' })
+  data!: PublicKeyResource[];
 }

@@ -49,6 +49,15 @@ export class EndpointsService {
         tenantId: ctx.tenantId,
         url: body.url,
         ...(body.description === undefined ? {} : { description: body.description }),
+        ...(body.signing === undefined ? {} : { signing: body.signing }),
+        ...(body.rotation_policy === undefined
+          ? {}
+          : {
+              rotationPolicy: {
+                everySeconds: body.rotation_policy.every_seconds,
+                graceSeconds: body.rotation_policy.grace_seconds,
+              },
+            }),
       },
       ctx.requestId,
     );
@@ -86,6 +95,7 @@ export class EndpointsService {
           ? {}
           : { expireCurrentIn: body.expire_current_in }),
         ...(body.force === undefined ? {} : { force: body.force }),
+        ...(body.signing === undefined ? {} : { signing: body.signing }),
       },
       ctx.requestId,
     );

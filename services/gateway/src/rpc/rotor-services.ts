@@ -7,6 +7,8 @@ import {
   type GetEndpointRequest,
   type GetHistoryReply,
   type GetHistoryRequest,
+  type GetPublicKeysReply,
+  type GetPublicKeysRequest,
   type ListEndpointsReply,
   type ListEndpointsRequest,
   type RegisterEndpointReply,
@@ -68,6 +70,10 @@ export class RotorServices {
 
   getHistory(request: GetHistoryRequest, requestId: string) {
     return this.call<GetHistoryReply>(SUBJECTS.query.getHistory, request, requestId);
+  }
+
+  getPublicKeys(request: GetPublicKeysRequest, requestId: string) {
+    return this.call<GetPublicKeysReply>(SUBJECTS.query.getPublicKeys, request, requestId);
   }
 
   sign(request: SignRequest, requestId: string) {
