@@ -140,11 +140,14 @@ export const inFreshProcess = <T>(
   nodeArgs: readonly string[] = [],
 ): Promise<T> =>
   new Promise<T>((done, fail) => {
-    const child = fork(join(__dirname, 'worker.ts'), [task, JSON.stringify(input)], {
+    // The input goes over IPC, not argv: a list of request paths can pass the kernel's
+    // limit on one argument (E2BIG at 128 KiB).
+    const child = fork(join(__dirname, 'worker.ts'), [task], {
       cwd: ROOT,
       execArgv: [...nodeArgs, ...TS_NODE_ARGS],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    child.send({ input });
     const tracked = track(child, `worker ${task}`);
     let result: { ok: true; value: T } | { ok: false; error: string } | undefined;
     child.on('message', (message) => (result = message as typeof result));

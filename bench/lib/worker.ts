@@ -10,11 +10,14 @@ const TASKS: Record<string, () => Promise<(input: never) => unknown>> = {
 };
 
 async function main(): Promise<void> {
-  const [task, input] = process.argv.slice(2);
+  const [task] = process.argv.slice(2);
   const load = TASKS[task];
   if (!load) throw new Error(`unknown task ${task}`);
+  const input = await new Promise<unknown>((done) =>
+    process.once('message', (message) => done((message as { input: unknown }).input)),
+  );
   const run = await load();
-  const value = await run(JSON.parse(input) as never);
+  const value = await run(input as never);
   await reply({ ok: true, value });
 }
 
