@@ -1,5 +1,5 @@
 import { assertNever, type EndpointEvent, type SealedKey } from '@rotor/domain';
-import type { KeyRingKey, KeyRingView } from './views';
+import type { KeyRingKey } from './views';
 
 const ringKey = ({ keyId, ciphertext, createdAt, algorithm }: SealedKey): KeyRingKey => ({
   keyId,
@@ -67,18 +67,3 @@ export const applyToKeyRing = (
       return assertNever(event);
   }
 };
-
-/** The published view, or undefined when the endpoint cannot sign (incomplete or deleted). */
-export const publishableKeyRing = (draft: KeyRingDraft): KeyRingView | undefined =>
-  draft.deleted || !draft.tenantId || draft.keys.length === 0
-    ? undefined
-    : {
-        endpointId: draft.endpointId,
-        tenantId: draft.tenantId,
-        keys: draft.keys,
-        revision: draft.revision,
-      };
-
-/** Keys that may sign at `now`, newest first (DESIGN §1: valid while now < expiresAt). */
-export const signingKeysAt = (view: Pick<KeyRingView, 'keys'>, now: number): KeyRingKey[] =>
-  view.keys.filter((k) => k.expiresAt === undefined || now < Date.parse(k.expiresAt));
