@@ -23,7 +23,7 @@ import {
   type KvBucketFactory,
   type LoopStatus,
 } from '@rotor/messaging';
-import type { EndpointView, KeyRingDraft } from '@rotor/projections';
+import { emptyKeyRing, type EndpointView, type KeyRingView } from '@rotor/projections';
 import { EVENT_STORE, KV_BUCKETS, ServiceReadiness, loopCheck } from '@rotor/runtime';
 import { endpointIdOf, project } from './projection';
 import {
@@ -53,11 +53,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
   private subscription?: Subscription;
   private loop?: Promise<void>;
   private endpoints!: KvBucket<EndpointView>;
-  private keyRings!: KvBucket<KeyRingDraft>;
+  private keyRings!: KvBucket<KeyRingView>;
   private state!: KvBucket<{ position: string }>;
   private apiKeys!: KvBucket<ApiKeyView>;
   private readonly endpointCache = new Map<string, EndpointView>();
-  private readonly keyRingCache = new Map<string, KeyRingDraft>();
+  private readonly keyRingCache = new Map<string, KeyRingView>();
   /** The API-key views written, by stream: what to revoke if a stream turns out forged. */
   private readonly apiKeyViews = new Map<string, ApiKeyView>();
   private sinceCheckpoint = 0;
@@ -78,7 +78,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
 
   async onApplicationBootstrap(): Promise<void> {
     this.endpoints = await this.buckets.bucket<EndpointView>(BUCKETS.endpoints);
-    this.keyRings = await this.buckets.bucket<KeyRingDraft>(BUCKETS.keyRing);
+    this.keyRings = await this.buckets.bucket<KeyRingView>(BUCKETS.keyRing);
     this.state = await this.buckets.bucket<{ position: string }>(PROJECTOR_STATE_BUCKET);
     this.apiKeys = await this.buckets.bucket<ApiKeyView>(API_KEYS_BUCKET);
     const from = (await this.state.get(CHECKPOINT_KEY))?.position ?? START;
@@ -258,8 +258,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     const endpointId = endpointIdOf({ stream } as RecordedEvent);
     if (endpointId === undefined) return;
     const current = await this.cached(this.keyRingCache, this.keyRings, endpointId);
-    const quarantined: KeyRingDraft = {
-      ...(current ?? { endpointId, revision: -1 }),
+    const quarantined: KeyRingView = {
+      ...(current ?? emptyKeyRing(endpointId)),
       keys: [],
       deleted: true,
     };

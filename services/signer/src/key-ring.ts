@@ -1,6 +1,6 @@
 import { open, secretAad, signingKeyOf, type SigningKey } from '@rotor/crypto';
 import { DEFAULT_SIGNING_SCHEME, isStillValid, type SigningScheme } from '@rotor/domain';
-import type { KeyRingDraft } from '@rotor/projections';
+import type { KeyRingView } from '@rotor/projections';
 
 interface RingKey {
   readonly keyId: string;
@@ -46,7 +46,7 @@ export class KeyRing {
   }
 
   /** Applies a bucket entry; incomplete, deleted or stale drafts remove or keep as due. */
-  update(endpointId: string, draft: KeyRingDraft | undefined): void {
+  update(endpointId: string, draft: KeyRingView | undefined): void {
     const existing = this.entries.get(endpointId);
     if (!draft || draft.deleted || !draft.tenantId || draft.keys.length === 0) {
       this.drop(endpointId, existing);

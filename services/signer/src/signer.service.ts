@@ -17,7 +17,7 @@ import {
 } from '@rotor/contracts';
 import { signatureHeaders, type DataKeyVault } from '@rotor/crypto';
 import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
-import type { KeyRingDraft } from '@rotor/projections';
+import type { KeyRingView } from '@rotor/projections';
 import {
   CLOCK,
   DATA_KEY_VAULT,
@@ -33,7 +33,7 @@ import { KeyRing } from './key-ring';
 export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SignerService.name);
   readonly ring: KeyRing;
-  private watch?: ResilientWatch<KeyRingDraft>;
+  private watch?: ResilientWatch<KeyRingView>;
 
   constructor(
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
@@ -50,8 +50,8 @@ export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     const started = Date.now();
     // Self-healing: after an outage the watch comes back and the ring converges again.
-    this.watch = new ResilientWatch<KeyRingDraft>({
-      open: () => this.buckets.bucket<KeyRingDraft>(BUCKETS.keyRing),
+    this.watch = new ResilientWatch<KeyRingView>({
+      open: () => this.buckets.bucket<KeyRingView>(BUCKETS.keyRing),
       onEntry: (entry) => this.ring.update(entry.key, entry.value),
       onInitialDone: () =>
         this.logger.log(
