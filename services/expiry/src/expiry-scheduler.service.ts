@@ -159,31 +159,29 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
       case 'rotate':
         return this.rpc.request<RotateOnScheduleRequest, RotateOnScheduleReply>(
           SUBJECTS.command.rotateOnSchedule,
-          {
-            meta: {
-              actor: SCHEDULER_ACTOR,
-              requestId: randomUUID(),
-              idempotencyKey: scheduledRotationKey(endpointId, keyId),
-            },
-            endpointId,
-            keyId,
-          },
+          scheduledCommand(endpointId, keyId),
         );
       case 'mark-due':
         return this.rpc.request<MarkRotationDueRequest, MarkRotationDueReply>(
           SUBJECTS.command.markRotationDue,
-          {
-            meta: {
-              actor: SCHEDULER_ACTOR,
-              requestId: randomUUID(),
-              idempotencyKey: scheduledRotationKey(endpointId, keyId),
-            },
-            endpointId,
-            keyId,
-          },
+          scheduledCommand(endpointId, keyId),
         );
       default:
         return due.kind satisfies never;
     }
   }
 }
+
+/**
+ * A command the scheduler sends about one key's period (rotate it, or mark it due): the
+ * period names its idempotency key, so a resend, or another instance's, is recorded once.
+ */
+const scheduledCommand = (endpointId: string, keyId: string) => ({
+  meta: {
+    actor: SCHEDULER_ACTOR,
+    requestId: randomUUID(),
+    idempotencyKey: scheduledRotationKey(endpointId, keyId),
+  },
+  endpointId,
+  keyId,
+});
