@@ -19,8 +19,8 @@ import {
 } from '@rotor/contracts';
 import { SCHEDULER_ACTOR, scheduledRotationKey } from '@rotor/domain';
 import {
-  describeError,
   ResilientWatch,
+  warnWatchFailure,
   type KvBucketFactory,
   type RpcClient,
 } from '@rotor/messaging';
@@ -76,10 +76,7 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
     this.watch = new ResilientWatch<EndpointView>({
       open: () => this.buckets.bucket<EndpointView>(BUCKETS.endpoints),
       onEntry: (entry) => this.reschedule(entry.key, entry.value),
-      onFailure: (error, delay) =>
-        this.logger.warn(
-          `endpoint view watch failed (${describeError(error)}); again in ${delay} ms`,
-        ),
+      onFailure: warnWatchFailure(this.logger, 'endpoint view watch'),
     });
     await this.watch.loaded;
     this.logger.log(`schedule rebuilt: ${this.timers.size} pending expiries`);

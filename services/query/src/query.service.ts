@@ -19,7 +19,7 @@ import {
 } from '@rotor/contracts';
 import { endpointStreamName, isEndpointId, upcast } from '@rotor/domain';
 import type { EventStore } from '@rotor/event-store';
-import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
+import { ResilientWatch, warnWatchFailure, type KvBucketFactory } from '@rotor/messaging';
 import { publicKeysAt, type EndpointView } from '@rotor/projections';
 import {
   CLOCK,
@@ -57,10 +57,7 @@ export class QueryService implements OnApplicationBootstrap, OnModuleDestroy {
     this.watch = new ResilientWatch<EndpointView>({
       open: () => this.buckets.bucket<EndpointView>(BUCKETS.endpoints),
       onEntry: (entry) => this.index.update(entry.key, entry.value),
-      onFailure: (error, delay) =>
-        this.logger.warn(
-          `endpoint view watch failed (${describeError(error)}); again in ${delay} ms`,
-        ),
+      onFailure: warnWatchFailure(this.logger, 'endpoint view watch'),
     });
     await this.watch.loaded;
   }

@@ -16,7 +16,7 @@ import {
   type SignRequest,
 } from '@rotor/contracts';
 import { signatureHeaders, type DataKeyVault } from '@rotor/crypto';
-import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
+import { ResilientWatch, warnWatchFailure, type KvBucketFactory } from '@rotor/messaging';
 import type { KeyRingView } from '@rotor/projections';
 import {
   CLOCK,
@@ -57,8 +57,7 @@ export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.log(
           `key ring loaded: ${this.ring.size} endpoints in ${Date.now() - started} ms`,
         ),
-      onFailure: (error, delay) =>
-        this.logger.warn(`key ring watch failed (${describeError(error)}); again in ${delay} ms`),
+      onFailure: warnWatchFailure(this.logger, 'key ring watch'),
     });
     await this.watch.loaded;
   }
