@@ -25,14 +25,7 @@ import {
   type RpcClient,
 } from '@rotor/messaging';
 import type { EndpointView } from '@rotor/projections';
-import {
-  CLOCK,
-  KV_BUCKETS,
-  RPC_CLIENT,
-  ServiceReadiness,
-  loopCheck,
-  type Clock,
-} from '@rotor/runtime';
+import { CLOCK, KV_BUCKETS, RPC_CLIENT, ServiceReadiness, type Clock } from '@rotor/runtime';
 import { dueCommands, type DueExpiry } from './expiry-schedule';
 
 /** How long to wait before trying a failed expiry again (command service down, clock skew). */
@@ -66,9 +59,7 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('endpoint_watch', () =>
-      loopCheck('endpoint_watch', this.watch?.state),
-    );
+    this.readiness?.registerLoop('endpoint_watch', () => this.watch?.state);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -11,7 +11,7 @@ import { ENDPOINT_STREAM_CATEGORY, upcast, type EndpointEvent } from '@rotor/dom
 import { START, type EventStore, type RecordedEvent } from '@rotor/event-store';
 import { describeError, pause, type EventLog, type LoopStatus } from '@rotor/messaging';
 import { toIntegrationEvent } from '@rotor/projections';
-import { EVENT_LOG, EVENT_STORE, ServiceReadiness, loopCheck } from '@rotor/runtime';
+import { EVENT_LOG, EVENT_STORE, ServiceReadiness } from '@rotor/runtime';
 import { ProjectorService } from './projector.service';
 import { ResilientSubscription } from './resilient-subscription';
 
@@ -50,9 +50,7 @@ export class IntegrationEventsPublisher implements OnApplicationBootstrap, OnMod
     private readonly projector: ProjectorService,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('integration_events', () =>
-      loopCheck('integration_events', this.loopStatus),
-    );
+    this.readiness?.registerLoop('integration_events', () => this.loopStatus);
   }
 
   get loopStatus(): LoopStatus {

@@ -22,7 +22,7 @@ import {
   type LoopStatus,
 } from '@rotor/messaging';
 import { emptyKeyRing, type EndpointView, type KeyRingView } from '@rotor/projections';
-import { EVENT_STORE, KV_BUCKETS, ServiceReadiness, loopCheck } from '@rotor/runtime';
+import { EVENT_STORE, KV_BUCKETS, ServiceReadiness } from '@rotor/runtime';
 import { endpointIdOf, project } from './projection';
 import {
   CHECKPOINT_EVERY,
@@ -70,7 +70,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('projection', () => loopCheck('projection', this.loopStatus));
+    this.readiness?.registerLoop('projection', () => this.loopStatus);
   }
 
   async onApplicationBootstrap(): Promise<void> {

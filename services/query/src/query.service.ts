@@ -21,14 +21,7 @@ import { endpointStreamName, isEndpointId, upcast } from '@rotor/domain';
 import type { EventStore } from '@rotor/event-store';
 import { ResilientWatch, warnWatchFailure, type KvBucketFactory } from '@rotor/messaging';
 import { publicKeysAt, type EndpointView } from '@rotor/projections';
-import {
-  CLOCK,
-  EVENT_STORE,
-  KV_BUCKETS,
-  ServiceReadiness,
-  loopCheck,
-  type Clock,
-} from '@rotor/runtime';
+import { CLOCK, EVENT_STORE, KV_BUCKETS, ServiceReadiness, type Clock } from '@rotor/runtime';
 import { EndpointIndex } from './endpoint-index';
 import { redact } from './history';
 
@@ -48,9 +41,7 @@ export class QueryService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('endpoint_watch', () =>
-      loopCheck('endpoint_watch', this.watch?.state),
-    );
+    this.readiness?.registerLoop('endpoint_watch', () => this.watch?.state);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -18,14 +18,7 @@ import {
 import { signatureHeaders, type DataKeyVault } from '@rotor/crypto';
 import { ResilientWatch, warnWatchFailure, type KvBucketFactory } from '@rotor/messaging';
 import type { KeyRingView } from '@rotor/projections';
-import {
-  CLOCK,
-  DATA_KEY_VAULT,
-  KV_BUCKETS,
-  ServiceReadiness,
-  loopCheck,
-  type Clock,
-} from '@rotor/runtime';
+import { CLOCK, DATA_KEY_VAULT, KV_BUCKETS, ServiceReadiness, type Clock } from '@rotor/runtime';
 import { KeyRing } from './key-ring';
 
 /** Signs payloads with every key valid at the signing time (Standard Webhooks headers). */
@@ -42,9 +35,7 @@ export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
     this.ring = new KeyRing(vault);
-    this.readiness?.register('key_ring_watch', () =>
-      loopCheck('key_ring_watch', this.watch?.state),
-    );
+    this.readiness?.registerLoop('key_ring_watch', () => this.watch?.state);
   }
 
   async onApplicationBootstrap(): Promise<void> {
