@@ -1,4 +1,4 @@
-import type { KeyRingDraft } from '@rotor/projections';
+import type { KeyRingView } from '@rotor/projections';
 import { KeyRing } from '../../services/signer/src/key-ring';
 import { inFreshProcess } from '../lib/processes';
 import { reported, type BenchCase } from '../lib/result';
@@ -25,7 +25,7 @@ const hex32 = (i: number) => i.toString(16).padStart(32, '0');
 const base32 = (i: number) => i.toString(32).toUpperCase().padStart(16, '0');
 
 /**
- * The value of a key-ring bucket entry as the projector puts it (`KeyRingDraft`, JSON), for
+ * The value of a key-ring bucket entry as the projector puts it (`KeyRingView`, JSON), for
  * an endpoint in the middle of a rotation: the new key and the previous one with its
  * expiry, so two keys each (the most a ring entry holds).
  */
@@ -75,7 +75,7 @@ export const loadTask = ({ endpoints }: { endpoints: number }): LoadResult => {
     }
     const start = process.hrtime.bigint();
     for (let i = 0; i < last - first; i++) {
-      const draft = JSON.parse(decoder.decode(chunk[i])) as KeyRingDraft;
+      const draft = JSON.parse(decoder.decode(chunk[i])) as KeyRingView;
       ring.update(keys[i], draft);
     }
     const end = process.hrtime.bigint();
@@ -126,7 +126,7 @@ export const keyringScale: BenchCase = {
         keysPerEndpoint: 2,
         runs,
         delivery:
-          'KeyRingDraft JSON bytes decoded as the KV watch does (TextDecoder + JSON.parse), then KeyRing.update',
+          'KeyRingView JSON bytes decoded as the KV watch does (TextDecoder + JSON.parse), then KeyRing.update',
         notIncluded:
           'JetStream delivering the entries to the signer (the watch itself), the Nest app around the ring',
         process: 'each repetition in a fresh Node process (ts-node)',

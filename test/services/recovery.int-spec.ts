@@ -7,7 +7,7 @@ import {
 import { endpointStreamName } from '@rotor/domain';
 import { START, type RecordedEvent } from '@rotor/event-store';
 import { JetStreamKvFactory, connectNats, drainNats, type NatsConnection } from '@rotor/messaging';
-import type { EndpointView, KeyRingDraft } from '@rotor/projections';
+import type { EndpointView, KeyRingView } from '@rotor/projections';
 import { describeWithNats, waitFor } from '@rotor/testing';
 import { randomUUID } from 'node:crypto';
 import { ExpirySchedulerService } from '../../services/expiry/src/expiry-scheduler.service';
@@ -96,7 +96,7 @@ describeWithNats('recovery: projector and expiry restarts', (natsUrl) => {
 
     const rebuilt = {
       endpoints: new Map<string, EndpointView>(),
-      keyRings: new Map<string, KeyRingDraft>(),
+      keyRings: new Map<string, KeyRingView>(),
     };
     for (const event of await allEvents()) {
       const change = project(event, {
@@ -107,7 +107,7 @@ describeWithNats('recovery: projector and expiry restarts', (natsUrl) => {
       if (change?.keyRing) rebuilt.keyRings.set(change.endpointId, change.keyRing);
     }
     expect(await bucketContents<EndpointView>(BUCKETS.endpoints)).toEqual(rebuilt.endpoints);
-    expect(await bucketContents<KeyRingDraft>(BUCKETS.keyRing)).toEqual(rebuilt.keyRings);
+    expect(await bucketContents<KeyRingView>(BUCKETS.keyRing)).toEqual(rebuilt.keyRings);
     expect(rebuilt.endpoints.get(ids[5])?.status).toBe('deleted');
   });
 

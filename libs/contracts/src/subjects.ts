@@ -33,7 +33,7 @@ export const queueGroupOf = (service: ServiceName): string => `rotor-${service}`
 
 /** JetStream KV buckets the projector writes and the others watch. */
 export const BUCKETS = {
-  /** endpointId -> KeyRingView: sealed keys and the wrapped data key, for the signer. */
+  /** endpointId -> KeyRingView: sealed keys for the signer (never the data key). */
   keyRing: 'rotor_key_ring',
   /** endpointId -> EndpointView: for the query service and the expiry scheduler. */
   endpoints: 'rotor_endpoints',

@@ -1,5 +1,6 @@
 import {
   assertNever,
+  isStillValid,
   rotationDueAt,
   type EndpointEvent,
   type RotationPolicy,
@@ -110,8 +111,6 @@ export const applyToEndpointView = (
  * is expired even before the scheduler's `PreviousSecretExpired` arrives.
  */
 export const effectiveKeyStatus = (key: KeyView, now: Date): KeyView['status'] =>
-  key.status === 'previous' &&
-  key.expiresAt !== undefined &&
-  Date.parse(key.expiresAt) <= now.getTime()
+  key.status === 'previous' && key.expiresAt !== undefined && !isStillValid(key.expiresAt, now)
     ? 'expired'
     : key.status;

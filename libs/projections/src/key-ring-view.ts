@@ -8,22 +8,18 @@ const ringKey = ({ keyId, ciphertext, createdAt, algorithm }: SealedKey): KeyRin
   algorithm,
 });
 
-/**
- * The signer's view of an endpoint: its sealed keys, built from the endpoint's events. The
- * wrapped data key that opens them is deliberately NOT here: a KV bucket keeps superseded
- * and deleted values in its files, so a data key in a view would survive crypto-shredding.
- * The signer reads it from the store through `DataKeyVault` and forgets it on deletion.
+/*
+ * The signer's view of an endpoint (KeyRingView, the key-ring bucket's value): its sealed
+ * keys, built from the endpoint's events. The wrapped data key that opens them is
+ * deliberately NOT here: a KV bucket keeps superseded and deleted values in its files, so a
+ * data key in a view would survive crypto-shredding. The signer reads it from the store
+ * through `DataKeyVault` and forgets it on deletion.
  */
-export interface KeyRingDraft {
-  endpointId: string;
-  tenantId?: string;
-  keys: KeyRingKey[];
-  revision: number;
-  deleted: boolean;
-}
 
-export const emptyKeyRing = (endpointId: string): KeyRingDraft => ({
+/** Before the registration: no tenant (proto3's empty string) and no key. */
+export const emptyKeyRing = (endpointId: string): KeyRingView => ({
   endpointId,
+  tenantId: '',
   keys: [],
   revision: -1,
   deleted: false,
@@ -31,10 +27,10 @@ export const emptyKeyRing = (endpointId: string): KeyRingDraft => ({
 
 /** Applies an endpoint event; idempotent by revision. */
 export const applyToKeyRing = (
-  draft: KeyRingDraft,
+  draft: KeyRingView,
   event: EndpointEvent,
   revision: number,
-): KeyRingDraft => {
+): KeyRingView => {
   if (revision <= draft.revision) return draft;
   const next = { ...draft, revision };
   switch (event.type) {
@@ -67,18 +63,3 @@ export const applyToKeyRing = (
       return assertNever(event);
   }
 };
-
-/** The published view, or undefined when the endpoint cannot sign (incomplete or deleted). */
-export const publishableKeyRing = (draft: KeyRingDraft): KeyRingView | undefined =>
-  draft.deleted || !draft.tenantId || draft.keys.length === 0
-    ? undefined
-    : {
-        endpointId: draft.endpointId,
-        tenantId: draft.tenantId,
-        keys: draft.keys,
-        revision: draft.revision,
-      };
-
-/** Keys that may sign at `now`, newest first (DESIGN §1: valid while now < expiresAt). */
-export const signingKeysAt = (view: Pick<KeyRingView, 'keys'>, now: number): KeyRingKey[] =>
-  view.keys.filter((k) => k.expiresAt === undefined || now < Date.parse(k.expiresAt));

@@ -19,20 +19,13 @@ import {
 } from '@rotor/contracts';
 import { SCHEDULER_ACTOR, scheduledRotationKey } from '@rotor/domain';
 import {
-  describeError,
   ResilientWatch,
+  warnWatchFailure,
   type KvBucketFactory,
   type RpcClient,
 } from '@rotor/messaging';
 import type { EndpointView } from '@rotor/projections';
-import {
-  CLOCK,
-  KV_BUCKETS,
-  RPC_CLIENT,
-  ServiceReadiness,
-  loopCheck,
-  type Clock,
-} from '@rotor/runtime';
+import { CLOCK, KV_BUCKETS, RPC_CLIENT, ServiceReadiness, type Clock } from '@rotor/runtime';
 import { dueCommands, type DueExpiry } from './expiry-schedule';
 
 /** How long to wait before trying a failed expiry again (command service down, clock skew). */
@@ -66,9 +59,7 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('endpoint_watch', () =>
-      loopCheck('endpoint_watch', this.watch?.state),
-    );
+    this.readiness?.registerLoop('endpoint_watch', () => this.watch?.state);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -76,10 +67,7 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
     this.watch = new ResilientWatch<EndpointView>({
       open: () => this.buckets.bucket<EndpointView>(BUCKETS.endpoints),
       onEntry: (entry) => this.reschedule(entry.key, entry.value),
-      onFailure: (error, delay) =>
-        this.logger.warn(
-          `endpoint view watch failed (${describeError(error)}); again in ${delay} ms`,
-        ),
+      onFailure: warnWatchFailure(this.logger, 'endpoint view watch'),
     });
     await this.watch.loaded;
     this.logger.log(`schedule rebuilt: ${this.timers.size} pending expiries`);
@@ -159,31 +147,29 @@ export class ExpirySchedulerService implements OnApplicationBootstrap, OnModuleD
       case 'rotate':
         return this.rpc.request<RotateOnScheduleRequest, RotateOnScheduleReply>(
           SUBJECTS.command.rotateOnSchedule,
-          {
-            meta: {
-              actor: SCHEDULER_ACTOR,
-              requestId: randomUUID(),
-              idempotencyKey: scheduledRotationKey(endpointId, keyId),
-            },
-            endpointId,
-            keyId,
-          },
+          scheduledCommand(endpointId, keyId),
         );
       case 'mark-due':
         return this.rpc.request<MarkRotationDueRequest, MarkRotationDueReply>(
           SUBJECTS.command.markRotationDue,
-          {
-            meta: {
-              actor: SCHEDULER_ACTOR,
-              requestId: randomUUID(),
-              idempotencyKey: scheduledRotationKey(endpointId, keyId),
-            },
-            endpointId,
-            keyId,
-          },
+          scheduledCommand(endpointId, keyId),
         );
       default:
         return due.kind satisfies never;
     }
   }
 }
+
+/**
+ * A command the scheduler sends about one key's period (rotate it, or mark it due): the
+ * period names its idempotency key, so a resend, or another instance's, is recorded once.
+ */
+const scheduledCommand = (endpointId: string, keyId: string) => ({
+  meta: {
+    actor: SCHEDULER_ACTOR,
+    requestId: randomUUID(),
+    idempotencyKey: scheduledRotationKey(endpointId, keyId),
+  },
+  endpointId,
+  keyId,
+});

@@ -31,8 +31,29 @@ describe('gateway: the REST facade over every service (e2e)', () => {
   });
   afterAll(() => rotor?.close());
 
+  // Each test registers what it reads, so any one of them runs alone or in any order.
   describe('routes', () => {
-    let endpoint: CreatedEndpoint;
+    const rotate = (endpoint: CreatedEndpoint, body: Record<string, unknown>) =>
+      http(rotor)
+        .post(`${ENDPOINTS}/${endpoint.id}/secret/rotate`)
+        .set('Authorization', acme.auth)
+        .send(body);
+    const revokePrevious = (endpoint: CreatedEndpoint) =>
+      http(rotor)
+        .post(`${ENDPOINTS}/${endpoint.id}/secret/revoke-previous`)
+        .set('Authorization', acme.auth);
+    /** Rotated with a 10-minute overlap, then rotated again by force: three keys. */
+    const rotatedTwice = async (): Promise<CreatedEndpoint> => {
+      const endpoint = await registerEndpoint(rotor, acme);
+      expect((await rotate(endpoint, { expire_current_in: 600 })).status).toBe(200);
+      expect((await rotate(endpoint, { force: true })).status).toBe(200);
+      return endpoint;
+    };
+    /** The value of one series in a /metrics text, 0 when absent. */
+    const sample = (metrics: string, series: string): number => {
+      const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
 
     it('POST /v1/webhooks/endpoints registers an endpoint and shows its secret once', async () => {
       const response = await http(rotor)
@@ -62,7 +83,7 @@ describe('gateway: the REST facade over every service (e2e)', () => {
           },
         ],
       });
-      endpoint = response.body as CreatedEndpoint;
+      const endpoint = response.body as CreatedEndpoint;
       await waitFor(
         async () =>
           (await http(rotor).get(`${ENDPOINTS}/${endpoint.id}`).set('Authorization', acme.auth))
@@ -72,6 +93,10 @@ describe('gateway: the REST facade over every service (e2e)', () => {
     });
 
     it('GET /v1/webhooks/endpoints/{id} shows the endpoint and its keys, never a secret', async () => {
+      const endpoint = await registerEndpoint(rotor, acme, {
+        url: 'https://example.com/webhooks',
+        description: 'orders',
+      });
       const response = await http(rotor)
         .get(`${ENDPOINTS}/${endpoint.id}`)
         .set('Authorization', readOnly.auth);
@@ -87,8 +112,11 @@ describe('gateway: the REST facade over every service (e2e)', () => {
     });
 
     it("GET /v1/webhooks/endpoints lists the tenant's endpoints in pages", async () => {
-      const second = await registerEndpoint(rotor, acme, { url: 'http://localhost:9000/hook' });
-      const first = await http(rotor).get(`${ENDPOINTS}?limit=1`).set('Authorization', acme.auth);
+      // A tenant of its own: the count is this test's, whatever else ran.
+      const lister = await rotor.issueKey('lister');
+      const endpoint = await registerEndpoint(rotor, lister);
+      const second = await registerEndpoint(rotor, lister, { url: 'http://localhost:9000/hook' });
+      const first = await http(rotor).get(`${ENDPOINTS}?limit=1`).set('Authorization', lister.auth);
       expect(first.status).toBe(200);
       expect(first.body).toEqual({
         data: [expect.objectContaining({ id: second.id })],
@@ -98,18 +126,16 @@ describe('gateway: the REST facade over every service (e2e)', () => {
       const next = await http(rotor)
         .get(ENDPOINTS)
         .query({ limit: 1, cursor: first.body.next_cursor })
-        .set('Authorization', acme.auth);
+        .set('Authorization', lister.auth);
       expect(next.body.data.map((e: { id: string }) => e.id)).toEqual([endpoint.id]);
-      const all = await http(rotor).get(ENDPOINTS).set('Authorization', acme.auth);
+      const all = await http(rotor).get(ENDPOINTS).set('Authorization', lister.auth);
       expect(all.body.next_cursor).toBeNull();
       expect(all.text).not.toContain('whsec_' + endpoint.secret.slice(6, 20));
     });
 
     it('POST .../secret/rotate rotates, refuses a second rotation during the overlap, forces one', async () => {
-      const rotated = await http(rotor)
-        .post(`${ENDPOINTS}/${endpoint.id}/secret/rotate`)
-        .set('Authorization', acme.auth)
-        .send({ expire_current_in: 600 });
+      const endpoint = await registerEndpoint(rotor, acme);
+      const rotated = await rotate(endpoint, { expire_current_in: 600 });
       expect(rotated.status).toBe(200);
       expect(rotated.body).toEqual({
         id: endpoint.id,
@@ -122,24 +148,17 @@ describe('gateway: the REST facade over every service (e2e)', () => {
       expect(expiresIn).toBeGreaterThan(590_000);
       expect(expiresIn).toBeLessThanOrEqual(600_000);
 
-      const refused = await http(rotor)
-        .post(`${ENDPOINTS}/${endpoint.id}/secret/rotate`)
-        .set('Authorization', acme.auth)
-        .send({});
+      const refused = await rotate(endpoint, {});
       expectProblem(refused, 409, 'rotation_in_progress');
 
-      const forced = await http(rotor)
-        .post(`${ENDPOINTS}/${endpoint.id}/secret/rotate`)
-        .set('Authorization', acme.auth)
-        .send({ force: true });
+      const forced = await rotate(endpoint, { force: true });
       expect(forced.status).toBe(200);
       expect(forced.body.previous_key_id).toBe(rotated.body.key_id);
     });
 
     it('POST .../secret/revoke-previous ends the overlap and answers the endpoint', async () => {
-      const response = await http(rotor)
-        .post(`${ENDPOINTS}/${endpoint.id}/secret/revoke-previous`)
-        .set('Authorization', acme.auth);
+      const endpoint = await rotatedTwice();
+      const response = await revokePrevious(endpoint);
       expect(response.status).toBe(200);
       expect(response.body.id).toBe(endpoint.id);
       expect(response.body.keys.map((k: { status: string }) => k.status)).toEqual([
@@ -154,6 +173,7 @@ describe('gateway: the REST facade over every service (e2e)', () => {
     });
 
     it('POST .../signatures answers the Standard Webhooks headers, with defaults', async () => {
+      const endpoint = await registerEndpoint(rotor, acme);
       let response;
       await waitFor(async () => {
         response = await http(rotor)
@@ -181,6 +201,8 @@ describe('gateway: the REST facade over every service (e2e)', () => {
     });
 
     it('GET .../events answers the redacted history, oldest first', async () => {
+      const endpoint = await rotatedTwice();
+      expect((await revokePrevious(endpoint)).status).toBe(200);
       const response = await http(rotor)
         .get(`${ENDPOINTS}/${endpoint.id}/events`)
         .set('Authorization', acme.auth);
@@ -261,13 +283,21 @@ describe('gateway: the REST facade over every service (e2e)', () => {
     });
 
     it('GET /metrics exposes requests by route and status, rotations and signing latency', async () => {
+      // The counters are the app's, shared by every test: this one counts what it adds.
+      const refusedRotations =
+        'rotor_http_requests_total{method="POST",route="/v1/webhooks/endpoints/{id}/secret/rotate",status="409"}';
+      const forcedRotations = 'rotor_secret_rotations_total{forced="true"}';
+      const before = (await http(rotor).get('/metrics')).text;
+      const endpoint = await registerEndpoint(rotor, acme);
+      expect((await rotate(endpoint, { expire_current_in: 600 })).status).toBe(200);
+      expectProblem(await rotate(endpoint, {}), 409, 'rotation_in_progress');
+      expect((await rotate(endpoint, { force: true })).status).toBe(200);
+
       const response = await http(rotor).get('/metrics');
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
-      expect(response.text).toMatch(
-        /rotor_http_requests_total\{method="POST",route="\/v1\/webhooks\/endpoints\/\{id\}\/secret\/rotate",status="409"\} 1/,
-      );
-      expect(response.text).toMatch(/rotor_secret_rotations_total\{forced="true"\} 1/);
+      expect(sample(response.text, refusedRotations) - sample(before, refusedRotations)).toBe(1);
+      expect(sample(response.text, forcedRotations) - sample(before, forcedRotations)).toBe(1);
       expect(response.text).toMatch(/rotor_signing_duration_seconds_count \d+/);
     });
 

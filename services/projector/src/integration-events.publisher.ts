@@ -8,21 +8,17 @@ import {
 } from '@nestjs/common';
 import { integrationEventSubject } from '@rotor/contracts';
 import { ENDPOINT_STREAM_CATEGORY, upcast, type EndpointEvent } from '@rotor/domain';
-import { START, type EventStore, type RecordedEvent, type Subscription } from '@rotor/event-store';
-import {
-  backoffDelay,
-  describeError,
-  pause,
-  type EventLog,
-  type LoopStatus,
-} from '@rotor/messaging';
+import { START, type EventStore, type RecordedEvent } from '@rotor/event-store';
+import { describeError, pause, type EventLog, type LoopStatus } from '@rotor/messaging';
 import { toIntegrationEvent } from '@rotor/projections';
-import { EVENT_LOG, EVENT_STORE, ServiceReadiness, loopCheck } from '@rotor/runtime';
+import { EVENT_LOG, EVENT_STORE, ServiceReadiness } from '@rotor/runtime';
 import { ProjectorService } from './projector.service';
+import { ResilientSubscription } from './resilient-subscription';
 
 const ENDPOINT_STREAMS = [`${ENDPOINT_STREAM_CATEGORY}-`];
 /** How often a publisher held back by a catching-up projector looks again. */
 const YIELD_POLL_MS = 50;
+const NOT_STARTED: LoopStatus = { running: false, restarts: 0 };
 
 /**
  * Publishes one integration event per endpoint event of the store (DESIGN §4), from the
@@ -42,13 +38,9 @@ const YIELD_POLL_MS = 50;
 @Injectable()
 export class IntegrationEventsPublisher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(IntegrationEventsPublisher.name);
-  private readonly stopping = new AbortController();
   /** Only the registration names the tenant; the other events of an endpoint look it up. */
   private readonly tenants = new Map<string, string>();
-  private subscription?: Subscription;
-  private loop?: Promise<void>;
-  private failures = 0;
-  private status: LoopStatus = { running: false, restarts: 0 };
+  private feed?: ResilientSubscription;
   /** Events published by this process (tests and metrics). */
   published = 0;
 
@@ -58,71 +50,32 @@ export class IntegrationEventsPublisher implements OnApplicationBootstrap, OnMod
     private readonly projector: ProjectorService,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('integration_events', () =>
-      loopCheck('integration_events', this.status),
-    );
+    this.readiness?.registerLoop('integration_events', () => this.loopStatus);
   }
 
   get loopStatus(): LoopStatus {
-    return this.status;
+    return this.feed?.state ?? NOT_STARTED;
   }
 
   onApplicationBootstrap(): void {
-    this.loop = this.run();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    this.stopping.abort();
-    await this.subscription?.close();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      try {
-        const from = (await this.log.lastPosition()) ?? START;
-        await this.follow(from);
-      } catch (error) {
-        if (this.stopping.signal.aborted) return;
-        const delay = backoffDelay(this.failures++);
-        this.status = {
-          running: false,
-          lastError: describeError(error),
-          lastErrorAt: new Date(),
-          restarts: this.status.restarts + 1,
-        };
+    this.feed = new ResilientSubscription(this.store, {
+      from: async () => (await this.log.lastPosition()) ?? START,
+      filter: { streamPrefixes: ENDPOINT_STREAMS },
+      onEvent: (event) => this.publish(event, this.feed!.signal),
+      onFailure: (error, delay) =>
         this.logger.warn(
           `integration events stopped: ${describeError(error)}; resuming in ${delay} ms`,
-        );
-        await this.subscription?.close().catch(() => undefined);
-        this.subscription = undefined;
-        await pause(delay, this.stopping.signal);
-      }
-    }
-  }
-
-  /** One subscription's life: settles when it ends (rejects with its error). */
-  private follow(from: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const stopped = () => resolve();
-      this.stopping.signal.addEventListener('abort', stopped, { once: true });
-      this.status = { ...this.status, running: true };
-      this.subscription = this.store.subscribeAll(from, {
-        filter: { streamPrefixes: ENDPOINT_STREAMS },
-        onEvent: (event) => this.publish(event),
-        onCaughtUp: () => (this.failures = 0),
-        onError: (error) => {
-          this.stopping.signal.removeEventListener('abort', stopped);
-          reject(error);
-        },
-      });
+        ),
     });
   }
 
-  private async publish(recorded: RecordedEvent): Promise<void> {
-    while (!this.projector.isCaughtUp && !this.stopping.signal.aborted)
-      await pause(YIELD_POLL_MS, this.stopping.signal);
-    if (this.stopping.signal.aborted) return;
+  async onModuleDestroy(): Promise<void> {
+    await this.feed?.stop();
+  }
+
+  private async publish(recorded: RecordedEvent, stopping: AbortSignal): Promise<void> {
+    while (!this.projector.isCaughtUp && !stopping.aborted) await pause(YIELD_POLL_MS, stopping);
+    if (stopping.aborted) return;
     const event = upcast(recorded);
     const tenantId = await this.tenantOf(event, recorded.stream);
     const body = toIntegrationEvent(

@@ -6,14 +6,14 @@ import {
   applyToKeyRing,
   emptyKeyRing,
   type EndpointView,
-  type KeyRingDraft,
+  type KeyRingView,
 } from '@rotor/projections';
 
 /** What one recorded event changes: the views to write (undefined: unchanged). */
 export interface ProjectionChange {
   readonly endpointId: string;
   readonly endpointView?: EndpointView;
-  readonly keyRing?: KeyRingDraft;
+  readonly keyRing?: KeyRingView;
   /** The endpoint was deleted: its data key must be shredded (idempotent). */
   readonly shred?: boolean;
 }
@@ -32,7 +32,7 @@ export const endpointIdOf = (event: RecordedEvent): string | undefined =>
  */
 export const project = (
   event: RecordedEvent,
-  current: { endpointView?: EndpointView; keyRing?: KeyRingDraft },
+  current: { endpointView?: EndpointView; keyRing?: KeyRingView },
 ): ProjectionChange | undefined => {
   const endpointId = endpointIdOfStream(event.stream);
   if (endpointId !== undefined) {

@@ -14,17 +14,15 @@ import {
 } from '@rotor/access';
 import { BUCKETS, type ProjectionStatus } from '@rotor/contracts';
 import { dataKeyStreamName } from '@rotor/crypto';
-import { START, type EventStore, type RecordedEvent, type Subscription } from '@rotor/event-store';
+import { START, type EventStore, type RecordedEvent } from '@rotor/event-store';
 import {
-  backoffDelay,
   describeError,
-  pause,
   type KvBucket,
   type KvBucketFactory,
   type LoopStatus,
 } from '@rotor/messaging';
-import type { EndpointView, KeyRingDraft } from '@rotor/projections';
-import { EVENT_STORE, KV_BUCKETS, ServiceReadiness, loopCheck } from '@rotor/runtime';
+import { emptyKeyRing, type EndpointView, type KeyRingView } from '@rotor/projections';
+import { EVENT_STORE, KV_BUCKETS, ServiceReadiness } from '@rotor/runtime';
 import { endpointIdOf, project } from './projection';
 import {
   CHECKPOINT_EVERY,
@@ -32,6 +30,9 @@ import {
   PROJECTED_STREAM_PREFIXES,
   PROJECTOR_STATE_BUCKET,
 } from './projector.constants';
+import { ResilientSubscription } from './resilient-subscription';
+
+const NOT_STARTED: LoopStatus = { running: false, restarts: 0 };
 
 /** Counting the lag stops here: past it, "at least this many" is all health needs. */
 export const LAG_COUNT_LIMIT = 10_000;
@@ -49,21 +50,17 @@ export const LAG_COUNT_LIMIT = 10_000;
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ProjectorService.name);
-  private readonly stopping = new AbortController();
-  private subscription?: Subscription;
-  private loop?: Promise<void>;
+  private feed?: ResilientSubscription;
   private endpoints!: KvBucket<EndpointView>;
-  private keyRings!: KvBucket<KeyRingDraft>;
+  private keyRings!: KvBucket<KeyRingView>;
   private state!: KvBucket<{ position: string }>;
   private apiKeys!: KvBucket<ApiKeyView>;
   private readonly endpointCache = new Map<string, EndpointView>();
-  private readonly keyRingCache = new Map<string, KeyRingDraft>();
+  private readonly keyRingCache = new Map<string, KeyRingView>();
   /** The API-key views written, by stream: what to revoke if a stream turns out forged. */
   private readonly apiKeyViews = new Map<string, ApiKeyView>();
   private sinceCheckpoint = 0;
   private caughtUp = false;
-  private failures = 0;
-  private status: LoopStatus = { running: false, restarts: 0 };
   /** The last position applied: read by health checks and the lag metric. */
   lastPosition: string = START;
   lastEventAt?: Date;
@@ -73,25 +70,47 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('projection', () => loopCheck('projection', this.status));
+    this.readiness?.registerLoop('projection', () => this.loopStatus);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.endpoints = await this.buckets.bucket<EndpointView>(BUCKETS.endpoints);
-    this.keyRings = await this.buckets.bucket<KeyRingDraft>(BUCKETS.keyRing);
+    this.keyRings = await this.buckets.bucket<KeyRingView>(BUCKETS.keyRing);
     this.state = await this.buckets.bucket<{ position: string }>(PROJECTOR_STATE_BUCKET);
     this.apiKeys = await this.buckets.bucket<ApiKeyView>(API_KEYS_BUCKET);
     const from = (await this.state.get(CHECKPOINT_KEY))?.position ?? START;
     this.lastPosition = from;
     this.logger.log(`projecting from ${from === START ? 'the start' : `position ${from}`}`);
     this.readiness?.projection(() => this.projectionStatus());
-    this.loop = this.run();
+    this.feed = new ResilientSubscription(this.store, {
+      from: () => this.lastPosition,
+      // The views may have moved while no subscription ran (a CLI rebuild, a failed write):
+      // read them again rather than trust what this process last wrote.
+      onStart: () => {
+        this.endpointCache.clear();
+        this.keyRingCache.clear();
+        this.caughtUp = false;
+      },
+      filter: { streamPrefixes: PROJECTED_STREAM_PREFIXES },
+      onEvent: (event) => this.apply(event),
+      onCaughtUp: () => {
+        this.caughtUp = true;
+        this.saveCheckpoint().catch((error: unknown) =>
+          this.logger.warn(`checkpoint not saved: ${describeError(error)}`),
+        );
+        this.logger.log(`caught up at position ${this.lastPosition}`);
+      },
+      onRefused: (refused) => this.quarantine(refused.stream),
+      onFailure: (error, delay) =>
+        this.logger.warn(
+          `projection stopped at position ${this.lastPosition}: ${describeError(error)}; ` +
+            `resuming in ${delay} ms`,
+        ),
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopping.abort();
-    await this.subscription?.close();
-    await this.loop;
+    await this.feed?.stop();
     if (this.state)
       await this.saveCheckpoint().catch((error: unknown) =>
         this.logger.warn(`checkpoint not saved on shutdown: ${describeError(error)}`),
@@ -104,7 +123,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Whether the subscription runs, and why it last stopped. */
   get loopStatus(): LoopStatus {
-    return this.status;
+    return this.feed?.state ?? NOT_STARTED;
   }
 
   /**
@@ -130,67 +149,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
       headPosition,
       lagEvents,
       lagSeconds,
-      ...(this.status.running || !this.status.lastError
+      ...(this.loopStatus.running || !this.loopStatus.lastError
         ? {}
-        : { lastError: this.status.lastError }),
+        : { lastError: this.loopStatus.lastError }),
     };
-  }
-
-  /** Subscribes from the last applied position; after a failure, backs off and again. */
-  private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      try {
-        await this.follow(this.lastPosition);
-      } catch (error) {
-        if (this.stopping.signal.aborted) return;
-        const delay = backoffDelay(this.failures++);
-        this.status = {
-          running: false,
-          lastError: describeError(error),
-          lastErrorAt: new Date(),
-          restarts: this.status.restarts + 1,
-        };
-        this.logger.warn(
-          `projection stopped at position ${this.lastPosition}: ${describeError(error)}; ` +
-            `resuming in ${delay} ms`,
-        );
-        await this.subscription?.close().catch(() => undefined);
-        this.subscription = undefined;
-        await pause(delay, this.stopping.signal);
-      }
-    }
-  }
-
-  /** One subscription's life: settles when it ends (rejects with its error). */
-  private follow(from: string): Promise<void> {
-    // The views may have moved while no subscription ran (a CLI rebuild, a failed write):
-    // read them again rather than trust what this process last wrote.
-    this.endpointCache.clear();
-    this.keyRingCache.clear();
-    this.caughtUp = false;
-    return new Promise<void>((resolve, reject) => {
-      const ended = (error: Error) => {
-        this.stopping.signal.removeEventListener('abort', stopped);
-        reject(error);
-      };
-      const stopped = () => resolve();
-      this.stopping.signal.addEventListener('abort', stopped, { once: true });
-      this.status = { ...this.status, running: true };
-      this.subscription = this.store.subscribeAll(from, {
-        filter: { streamPrefixes: PROJECTED_STREAM_PREFIXES },
-        onEvent: (event) => this.apply(event),
-        onCaughtUp: () => {
-          this.caughtUp = true;
-          this.failures = 0;
-          this.saveCheckpoint().catch((error: unknown) =>
-            this.logger.warn(`checkpoint not saved: ${describeError(error)}`),
-          );
-          this.logger.log(`caught up at position ${this.lastPosition}`);
-        },
-        onError: ended,
-        onRefused: (refused) => this.quarantine(refused.stream),
-      });
-    });
   }
 
   private async apply(event: RecordedEvent): Promise<void> {
@@ -218,7 +180,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     if (event.stream.startsWith(API_KEY_STREAM_PREFIX)) await this.projectApiKey(event.stream);
     this.lastPosition = event.position;
     this.lastEventAt = new Date();
-    this.failures = 0;
+    this.feed?.madeProgress();
     this.sinceCheckpoint += 1;
     if (this.caughtUp || this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.saveCheckpoint();
   }
@@ -258,8 +220,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     const endpointId = endpointIdOf({ stream } as RecordedEvent);
     if (endpointId === undefined) return;
     const current = await this.cached(this.keyRingCache, this.keyRings, endpointId);
-    const quarantined: KeyRingDraft = {
-      ...(current ?? { endpointId, revision: -1 }),
+    const quarantined: KeyRingView = {
+      ...(current ?? emptyKeyRing(endpointId)),
       keys: [],
       deleted: true,
     };

@@ -19,16 +19,9 @@ import {
 } from '@rotor/contracts';
 import { endpointStreamName, isEndpointId, upcast } from '@rotor/domain';
 import type { EventStore } from '@rotor/event-store';
-import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
+import { ResilientWatch, warnWatchFailure, type KvBucketFactory } from '@rotor/messaging';
 import { publicKeysAt, type EndpointView } from '@rotor/projections';
-import {
-  CLOCK,
-  EVENT_STORE,
-  KV_BUCKETS,
-  ServiceReadiness,
-  loopCheck,
-  type Clock,
-} from '@rotor/runtime';
+import { CLOCK, EVENT_STORE, KV_BUCKETS, ServiceReadiness, type Clock } from '@rotor/runtime';
 import { EndpointIndex } from './endpoint-index';
 import { redact } from './history';
 
@@ -48,19 +41,14 @@ export class QueryService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
-    this.readiness?.register('endpoint_watch', () =>
-      loopCheck('endpoint_watch', this.watch?.state),
-    );
+    this.readiness?.registerLoop('endpoint_watch', () => this.watch?.state);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.watch = new ResilientWatch<EndpointView>({
       open: () => this.buckets.bucket<EndpointView>(BUCKETS.endpoints),
       onEntry: (entry) => this.index.update(entry.key, entry.value),
-      onFailure: (error, delay) =>
-        this.logger.warn(
-          `endpoint view watch failed (${describeError(error)}); again in ${delay} ms`,
-        ),
+      onFailure: warnWatchFailure(this.logger, 'endpoint view watch'),
     });
     await this.watch.loaded;
   }

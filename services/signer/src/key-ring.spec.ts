@@ -9,7 +9,7 @@ import {
   signatureHeaders,
 } from '@rotor/crypto';
 import { SqliteEventStore } from '@rotor/event-store';
-import type { KeyRingDraft } from '@rotor/projections';
+import type { KeyRingView } from '@rotor/projections';
 import { v1aVerifies } from '@rotor/testing';
 import { KeyRing } from './key-ring';
 
@@ -18,7 +18,7 @@ const ENDPOINT = 'we_550e8400e29b41d4a716446655440000';
 describe('the signer key ring', () => {
   let store: SqliteEventStore;
   let vault: DataKeyVault;
-  let draft: KeyRingDraft;
+  let draft: KeyRingView;
   const oldSecret = generateSecret();
   const newSecret = generateSecret();
 

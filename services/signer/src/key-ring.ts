@@ -1,13 +1,13 @@
 import { open, secretAad, signingKeyOf, type SigningKey } from '@rotor/crypto';
-import { DEFAULT_SIGNING_SCHEME, type SigningScheme } from '@rotor/domain';
-import type { KeyRingDraft } from '@rotor/projections';
+import { DEFAULT_SIGNING_SCHEME, isStillValid, type SigningScheme } from '@rotor/domain';
+import type { KeyRingView } from '@rotor/projections';
 
 interface RingKey {
   readonly keyId: string;
   readonly ciphertext: string;
   readonly algorithm: SigningScheme;
-  /** Epoch ms; Infinity for the current key. Parsed once, not on every signature. */
-  readonly expiresAtMs: number;
+  /** RFC 3339; absent for the current key. */
+  readonly expiresAt?: string;
 }
 
 interface RingEntry {
@@ -46,7 +46,7 @@ export class KeyRing {
   }
 
   /** Applies a bucket entry; incomplete, deleted or stale drafts remove or keep as due. */
-  update(endpointId: string, draft: KeyRingDraft | undefined): void {
+  update(endpointId: string, draft: KeyRingView | undefined): void {
     const existing = this.entries.get(endpointId);
     if (!draft || draft.deleted || !draft.tenantId || draft.keys.length === 0) {
       this.drop(endpointId, existing);
@@ -68,7 +68,7 @@ export class KeyRing {
         keyId: k.keyId,
         ciphertext: k.ciphertext,
         algorithm: (k.algorithm ?? DEFAULT_SIGNING_SCHEME) as SigningScheme,
-        expiresAtMs: k.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(k.expiresAt),
+        expiresAt: k.expiresAt,
       })),
       opened,
     });
@@ -83,14 +83,17 @@ export class KeyRing {
   }
 
   /**
-   * The signing keys (HMAC or Ed25519) valid at `nowMs`, newest first (DESIGN §1: valid while now < expiresAt;
+   * The signing keys (HMAC or Ed25519) valid at `nowMs`, newest first (DESIGN §1: `isStillValid`, now < expiresAt;
    * the signer checks the time itself, so a late expiry event never extends a key's life).
    * undefined when the endpoint is unknown, deleted meanwhile, or its data key shredded.
    */
   async signingKeys(endpointId: string, nowMs: number): Promise<SigningKey[] | undefined> {
     const entry = this.entries.get(endpointId);
     if (!entry) return undefined;
-    const valid = entry.keys.filter((key) => nowMs < key.expiresAtMs);
+    const now = new Date(nowMs);
+    const valid = entry.keys.filter(
+      (key) => key.expiresAt === undefined || isStillValid(key.expiresAt, now),
+    );
     if (valid.some((key) => !entry.opened.has(key.keyId))) {
       const dataKey = await this.vault.dataKeyOf(endpointId).catch((error: unknown) => {
         // A data-key stream the audit guard refused: sign nothing (it was reported).

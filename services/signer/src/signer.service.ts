@@ -16,16 +16,9 @@ import {
   type SignRequest,
 } from '@rotor/contracts';
 import { signatureHeaders, type DataKeyVault } from '@rotor/crypto';
-import { describeError, ResilientWatch, type KvBucketFactory } from '@rotor/messaging';
-import type { KeyRingDraft } from '@rotor/projections';
-import {
-  CLOCK,
-  DATA_KEY_VAULT,
-  KV_BUCKETS,
-  ServiceReadiness,
-  loopCheck,
-  type Clock,
-} from '@rotor/runtime';
+import { ResilientWatch, warnWatchFailure, type KvBucketFactory } from '@rotor/messaging';
+import type { KeyRingView } from '@rotor/projections';
+import { CLOCK, DATA_KEY_VAULT, KV_BUCKETS, ServiceReadiness, type Clock } from '@rotor/runtime';
 import { KeyRing } from './key-ring';
 
 /** Signs payloads with every key valid at the signing time (Standard Webhooks headers). */
@@ -33,7 +26,7 @@ import { KeyRing } from './key-ring';
 export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SignerService.name);
   readonly ring: KeyRing;
-  private watch?: ResilientWatch<KeyRingDraft>;
+  private watch?: ResilientWatch<KeyRingView>;
 
   constructor(
     @Inject(KV_BUCKETS) private readonly buckets: KvBucketFactory,
@@ -42,23 +35,20 @@ export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
     @Optional() private readonly readiness?: ServiceReadiness,
   ) {
     this.ring = new KeyRing(vault);
-    this.readiness?.register('key_ring_watch', () =>
-      loopCheck('key_ring_watch', this.watch?.state),
-    );
+    this.readiness?.registerLoop('key_ring_watch', () => this.watch?.state);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const started = Date.now();
     // Self-healing: after an outage the watch comes back and the ring converges again.
-    this.watch = new ResilientWatch<KeyRingDraft>({
-      open: () => this.buckets.bucket<KeyRingDraft>(BUCKETS.keyRing),
+    this.watch = new ResilientWatch<KeyRingView>({
+      open: () => this.buckets.bucket<KeyRingView>(BUCKETS.keyRing),
       onEntry: (entry) => this.ring.update(entry.key, entry.value),
       onInitialDone: () =>
         this.logger.log(
           `key ring loaded: ${this.ring.size} endpoints in ${Date.now() - started} ms`,
         ),
-      onFailure: (error, delay) =>
-        this.logger.warn(`key ring watch failed (${describeError(error)}); again in ${delay} ms`),
+      onFailure: warnWatchFailure(this.logger, 'key ring watch'),
     });
     await this.watch.loaded;
   }

@@ -624,8 +624,10 @@ export interface KeyView {
 }
 
 /**
- * Bucket rotor_key_ring, key = endpoint id: what the signer needs, sealed. Deleted from the
- * bucket when the endpoint is deleted.
+ * Bucket rotor_key_ring, key = endpoint id: what the signer needs, sealed. A deleted or
+ * quarantined endpoint keeps a tombstone (deleted, no keys, its last revision) so that a
+ * replayed event cannot bring its keys back; the signer signs with a view only when it is
+ * not deleted and has a tenant and a key.
  */
 export interface KeyRingView {
   readonly endpointId: string;
@@ -635,8 +637,13 @@ export interface KeyRingView {
    * `now < expires_at` itself.
    */
   readonly keys: readonly KeyRingKey[];
-  /** The stream revision of the last event folded in: the signer drops older versions. */
+  /**
+   * The stream revision of the last event folded in: the signer drops older versions;
+   * -1 only on a tombstone for an endpoint whose first event was refused.
+   */
   readonly revision: number;
+  /** true once the endpoint is deleted or its stream quarantined: keys is then empty. */
+  readonly deleted: boolean;
 }
 
 export interface KeyRingKey {
@@ -1282,7 +1289,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'endpointId', proto: 'endpoint_id', kind: 'string', optional: false, repeated: false, format: 'endpoint_id' },
       { name: 'tenantId', proto: 'tenant_id', kind: 'string', optional: false, repeated: false, format: 'tenant_id' },
       { name: 'keys', proto: 'keys', kind: 'message', optional: false, repeated: true, message: 'KeyRingKey' },
-      { name: 'revision', proto: 'revision', kind: 'int64', optional: false, repeated: false, minimum: 0 },
+      { name: 'revision', proto: 'revision', kind: 'int64', optional: false, repeated: false, minimum: -1 },
+      { name: 'deleted', proto: 'deleted', kind: 'bool', optional: false, repeated: false },
     ],
   },
   KeyRingKey: {

@@ -55,6 +55,7 @@ export const KEY_RING_VIEW: KeyRingView = {
     },
   ],
   revision: 1,
+  deleted: false,
 };
 
 const SIGN = {

@@ -23,6 +23,44 @@ export interface PolledFeed {
   readonly pollIntervalMs: number;
 }
 
+/** Every event strictly after `after`, a bounded page at a time (`readAll` of both SQLite stores). */
+export async function* readPolledFeed(
+  feed: Pick<PolledFeed, 'scan'>,
+  after: number,
+  filter: StreamFilter | undefined,
+): AsyncIterable<RecordedEvent> {
+  for (;;) {
+    const page = await feed.scan(after, filter);
+    yield* page.events;
+    after = page.scannedTo;
+    if (page.atEnd) return;
+  }
+}
+
+/** The subscriptions one store instance has open, so that closing the store closes them. */
+export class PollingSubscriptions {
+  private readonly running = new Set<PollingSubscription>();
+
+  constructor(readonly feed: PolledFeed) {}
+
+  open(after: number, options: SubscribeOptions): Subscription {
+    const subscription = new PollingSubscription(this.feed, after, options);
+    this.running.add(subscription);
+    return {
+      close: async () => {
+        await subscription.close();
+        this.running.delete(subscription);
+      },
+    };
+  }
+
+  /** Each finishes the handler it is running, then stops reading. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.running].map((subscription) => subscription.close()));
+    this.running.clear();
+  }
+}
+
 /**
  * A catch-up subscription over a feed that can only be polled (other processes write to
  * the same file, and SQLite has no cross-process notification): page through to the end,

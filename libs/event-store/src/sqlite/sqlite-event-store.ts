@@ -20,7 +20,7 @@ import {
 } from '../event-store.port';
 import { assertAppendable, assertFilter, toJsonText } from '../store-input';
 import { acquireNotifier, type AppendNotifier } from './append-notifier';
-import { PollingSubscription, type FeedPage } from './polling-subscription';
+import { PollingSubscriptions, readPolledFeed, type FeedPage } from './polling-subscription';
 import { checkSchemaVersion, prepareDatabase } from './schema';
 
 export interface SqliteEventStoreOptions {
@@ -71,7 +71,7 @@ export class SqliteEventStore implements EventStore {
   private readonly pageSize: number;
   /** Positions looked at per scan: bounds the work of a filtered scan over foreign events. */
   private readonly scanWindow: number;
-  private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly subscriptions: PollingSubscriptions;
   private readonly filteredPages = new Map<number, Database.Statement>();
   private readonly statements: ReturnType<SqliteEventStore['prepareStatements']>;
   private readonly appendInTransaction: Database.Transaction<
@@ -138,6 +138,11 @@ export class SqliteEventStore implements EventStore {
       throw new WriteProbeDone();
     });
     ({ notifier: this.notifier, release: this.releaseNotifier } = acquireNotifier(file));
+    this.subscriptions = new PollingSubscriptions({
+      scan: this.scan.bind(this),
+      notifier: this.notifier,
+      pollIntervalMs: this.pollIntervalMs,
+    });
   }
 
   async append(
@@ -184,31 +189,14 @@ export class SqliteEventStore implements EventStore {
 
   async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {
     assertFilter(filter);
-    let after = parsePosition(from);
-    for (;;) {
-      const page = this.scan(after, filter);
-      yield* page.events;
-      after = page.scannedTo;
-      if (page.atEnd) return;
-    }
+    yield* readPolledFeed(this.subscriptions.feed, parsePosition(from), filter);
   }
 
   subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription {
     assertFilter(options.filter);
     const after = parsePosition(from);
     if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
-    const subscription = new PollingSubscription(
-      { scan: this.scan.bind(this), notifier: this.notifier, pollIntervalMs: this.pollIntervalMs },
-      after,
-      options,
-    );
-    this.subscriptions.add(subscription);
-    return {
-      close: async () => {
-        await subscription.close();
-        this.subscriptions.delete(subscription);
-      },
-    };
+    return this.subscriptions.open(after, options);
   }
 
   async deleteStream(stream: string): Promise<void> {
@@ -261,8 +249,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     // Subscriptions first: each finishes the handler it is running, then stops reading.
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    this.subscriptions.clear();
+    await this.subscriptions.closeAll();
     this.closed = true;
     this.releaseNotifier();
     this.db.close();

@@ -15,7 +15,7 @@ import {
 } from '../event-store.port';
 import { assertAppendable, assertFilter, toJsonText } from '../store-input';
 import { acquireNotifier, type AppendNotifier } from './append-notifier';
-import { PollingSubscription, type FeedPage } from './polling-subscription';
+import { PollingSubscriptions, readPolledFeed, type FeedPage } from './polling-subscription';
 import { parsePosition, type SqliteEventStoreOptions } from './sqlite-event-store';
 import { acquireStoreWorker, type StoreWorker } from './store-worker.client';
 import type { WorkerRequestBody } from './store-worker.protocol';
@@ -36,7 +36,7 @@ export class ThreadedSqliteEventStore implements EventStore {
   private readonly releaseWorker: () => Promise<void>;
   private readonly notifier: AppendNotifier;
   private readonly releaseNotifier: () => void;
-  private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly subscriptions: PollingSubscriptions;
   private readonly pollIntervalMs: number;
   private closed = false;
 
@@ -56,6 +56,11 @@ export class ThreadedSqliteEventStore implements EventStore {
     // Appends through this instance wake subscriptions of every store on the same file in
     // this process at once, the threaded and the synchronous kind alike.
     ({ notifier: this.notifier, release: this.releaseNotifier } = acquireNotifier(file));
+    this.subscriptions = new PollingSubscriptions({
+      scan: (after, filter) => this.page(String(after), filter),
+      notifier: this.notifier,
+      pollIntervalMs: this.pollIntervalMs,
+    });
   }
 
   async append(
@@ -89,35 +94,13 @@ export class ThreadedSqliteEventStore implements EventStore {
 
   async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {
     assertFilter(filter);
-    let after = from;
-    for (;;) {
-      const page = await this.page(after, filter);
-      yield* page.events;
-      after = String(page.scannedTo);
-      if (page.atEnd) return;
-    }
+    yield* readPolledFeed(this.subscriptions.feed, parsePosition(from), filter);
   }
 
   subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription {
     assertFilter(options.filter);
     if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
-    const after = parsePosition(from);
-    const subscription = new PollingSubscription(
-      {
-        scan: (after, filter) => this.page(String(after), filter),
-        notifier: this.notifier,
-        pollIntervalMs: this.pollIntervalMs,
-      },
-      after,
-      options,
-    );
-    this.subscriptions.add(subscription);
-    return {
-      close: async () => {
-        await subscription.close();
-        this.subscriptions.delete(subscription);
-      },
-    };
+    return this.subscriptions.open(parsePosition(from), options);
   }
 
   async deleteStream(stream: string): Promise<void> {
@@ -144,8 +127,7 @@ export class ThreadedSqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    this.subscriptions.clear();
+    await this.subscriptions.closeAll();
     this.closed = true;
     this.releaseNotifier();
     await this.releaseWorker();

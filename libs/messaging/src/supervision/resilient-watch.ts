@@ -23,6 +23,12 @@ export interface ResilientWatchOptions<T> {
   readonly backoff?: BackoffPolicy;
 }
 
+/** The usual `onFailure` of a watch: one warning line naming it, then the back-off. */
+export const warnWatchFailure =
+  (logger: { warn(message: string): void }, watch: string) =>
+  (error: unknown, nextAttemptInMs: number): void =>
+    logger.warn(`${watch} failed (${describeError(error)}); again in ${nextAttemptInMs} ms`);
+
 /**
  * A KV watch that never stops for good: when the watch dies (the connection went away for
  * longer than nats.js rides out, the bucket's stream was lost, a callback threw), it backs

@@ -1,5 +1,6 @@
 import type { ServiceHealth } from '@rotor/contracts';
 import { healthRecord, judgeService, loopCheck, projectionCheck } from './readiness';
+import { ServiceReadiness } from './service-readiness';
 
 const now = new Date('2026-12-01T12:00:00.000Z');
 const ago = (ms: number) => new Date(now.getTime() - ms);
@@ -40,6 +41,17 @@ describe('readiness rules', () => {
         ok: false,
         detail: 'watch is starting',
       });
+    });
+  });
+
+  describe('ServiceReadiness.registerLoop', () => {
+    it("judges the loop's status as loopCheck does, under the name it was given once", async () => {
+      const readiness = new ServiceReadiness('query');
+      let status: { running: boolean; restarts: number } | undefined = undefined;
+      readiness.registerLoop('endpoint_watch', () => status);
+      expect((await readiness.evaluate()).checks).toEqual([loopCheck('endpoint_watch', undefined)]);
+      status = { running: true, restarts: 0 };
+      expect((await readiness.evaluate()).checks).toEqual([{ name: 'endpoint_watch', ok: true }]);
     });
   });
 

@@ -1,6 +1,6 @@
 import type { ProjectionStatus, ReadinessCheck } from '@rotor/contracts';
-import { describeError } from '@rotor/messaging';
-import { failed } from './readiness';
+import { describeError, type LoopStatus } from '@rotor/messaging';
+import { failed, loopCheck } from './readiness';
 
 export type Check = () => ReadinessCheck | Promise<ReadinessCheck>;
 
@@ -17,6 +17,11 @@ export class ServiceReadiness {
 
   register(name: string, check: Check): void {
     this.checks.set(name, check);
+  }
+
+  /** A self-healing loop (watch, subscription): ready while it runs (`loopCheck`). */
+  registerLoop(name: string, status: () => LoopStatus | undefined): void {
+    this.register(name, () => loopCheck(name, status()));
   }
 
   /** The projector's position against the store (exported in the record and as metrics). */

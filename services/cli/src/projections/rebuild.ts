@@ -1,6 +1,6 @@
 import { API_KEY_STREAM_PREFIX, applyApiKeyEvent, type ApiKeyView } from '@rotor/access';
 import { canonicalJson, START, type GlobalPosition, type RecordedEvent } from '@rotor/event-store';
-import type { EndpointView, KeyRingDraft } from '@rotor/projections';
+import type { EndpointView, KeyRingView } from '@rotor/projections';
 import { endpointIdOf, project } from '../../../projector/src/projection';
 
 /**
@@ -12,8 +12,8 @@ import { endpointIdOf, project } from '../../../projector/src/projection';
 export interface RebuiltViews {
   /** Bucket rotor_endpoints: endpoint id -> EndpointView. */
   readonly endpoints: Map<string, EndpointView>;
-  /** Bucket rotor_key_ring: endpoint id -> KeyRingDraft (as the projector writes it). */
-  readonly keyRings: Map<string, KeyRingDraft>;
+  /** Bucket rotor_key_ring: endpoint id -> KeyRingView (as the projector writes it). */
+  readonly keyRings: Map<string, KeyRingView>;
   /** Bucket rotor_api_keys: key hash -> ApiKeyView. */
   readonly apiKeys: Map<string, ApiKeyView>;
   /** The last event folded: the projector's checkpoint after these views. */
@@ -23,7 +23,7 @@ export interface RebuiltViews {
 
 export class ViewsFold {
   private readonly endpoints = new Map<string, EndpointView>();
-  private readonly keyRings = new Map<string, KeyRingDraft>();
+  private readonly keyRings = new Map<string, KeyRingView>();
   /** API key stream -> its view; keyed by hash only at the end (a revocation names the id). */
   private readonly apiKeysByStream = new Map<string, ApiKeyView>();
   private lastPosition: GlobalPosition = START;

@@ -1,9 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { RotorConfig } from '@rotor/config';
 import { ROTOR_CONFIG } from '@rotor/runtime';
-import type { Response } from 'express';
-import { ProblemException } from '../http/problem';
 import { clientAddress } from './auth-failure-limiter';
+import { takeToken } from './rate-limit.guard';
 import { TokenBuckets } from './token-bucket';
 
 /**
@@ -19,17 +18,7 @@ export class AddressRateLimitGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const http = context.switchToHttp();
-    const result = this.buckets.take(clientAddress(http.getRequest<{ ip?: string }>()));
-    if (result.allowed) {
-      http.getResponse<Response>().setHeader('RateLimit-Remaining', String(result.remaining));
-      return true;
-    }
-    throw new ProblemException({
-      status: 429,
-      code: 'rate_limited',
-      detail: `too many requests from this address; retry in ${result.retryAfterSeconds} s`,
-      headers: { 'Retry-After': String(result.retryAfterSeconds) },
-    });
+    const address = clientAddress(context.switchToHttp().getRequest<{ ip?: string }>());
+    return takeToken(this.buckets, address, context, 'from this address');
   }
 }

@@ -13,8 +13,8 @@ import {
   type ApiKeyView,
 } from '@rotor/access';
 import {
-  describeError,
   ResilientWatch,
+  warnWatchFailure,
   type KvBucketFactory,
   type KvEntry,
   type LoopStatus,
@@ -43,8 +43,7 @@ export class ApiKeyIndex implements OnApplicationBootstrap, OnModuleDestroy {
         this.loaded = true;
         this.logger.log(`api keys loaded: ${this.byHash.size}`);
       },
-      onFailure: (error, delay) =>
-        this.logger.warn(`api key watch failed (${describeError(error)}); again in ${delay} ms`),
+      onFailure: warnWatchFailure(this.logger, 'api key watch'),
     });
     await this.watch.loaded;
   }

@@ -6,6 +6,32 @@ import { ProblemException } from '../http/problem';
 import type { GatewayRequest } from '../http/gateway-request';
 import { TokenBuckets } from './token-bucket';
 
+/**
+ * Takes one token of `key`'s bucket: on success tells the client what is left
+ * (`RateLimit-Remaining`), otherwise answers 429 with `Retry-After`. For both guards.
+ */
+export const takeToken = (
+  buckets: TokenBuckets,
+  key: string,
+  context: ExecutionContext,
+  forWhom: string,
+): true => {
+  const result = buckets.take(key);
+  if (result.allowed) {
+    context
+      .switchToHttp()
+      .getResponse<Response>()
+      .setHeader('RateLimit-Remaining', String(result.remaining));
+    return true;
+  }
+  throw new ProblemException({
+    status: 429,
+    code: 'rate_limited',
+    detail: `too many requests ${forWhom}; retry in ${result.retryAfterSeconds} s`,
+    headers: { 'Retry-After': String(result.retryAfterSeconds) },
+  });
+};
+
 /** Per API key, after authentication (so unknown keys cannot drain anyone's bucket). */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -19,19 +45,6 @@ export class RateLimitGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<GatewayRequest>();
     const caller = request.caller;
     if (!caller) throw new Error('RateLimitGuard must run after ApiKeyGuard');
-    const result = this.buckets.take(caller.apiKeyId);
-    if (result.allowed) {
-      context
-        .switchToHttp()
-        .getResponse<Response>()
-        .setHeader('RateLimit-Remaining', String(result.remaining));
-      return true;
-    }
-    throw new ProblemException({
-      status: 429,
-      code: 'rate_limited',
-      detail: `too many requests for this API key; retry in ${result.retryAfterSeconds} s`,
-      headers: { 'Retry-After': String(result.retryAfterSeconds) },
-    });
+    return takeToken(this.buckets, caller.apiKeyId, context, 'for this API key');
   }
 }

@@ -7,8 +7,8 @@ import {
 } from '@nestjs/common';
 import { BUCKETS, type ServiceHealth } from '@rotor/contracts';
 import {
-  describeError,
   ResilientWatch,
+  warnWatchFailure,
   type KvBucketFactory,
   type LoopStatus,
 } from '@rotor/messaging';
@@ -36,8 +36,7 @@ export class ServiceHealthView implements OnApplicationBootstrap, OnModuleDestro
         if (entry.value === undefined) this.byKey.delete(entry.key);
         else this.byKey.set(entry.key, entry.value);
       },
-      onFailure: (error, delay) =>
-        this.logger.warn(`health watch failed (${describeError(error)}); again in ${delay} ms`),
+      onFailure: warnWatchFailure(this.logger, 'health watch'),
     });
     await this.watch.loaded;
   }

@@ -1,33 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  SUBJECTS,
-  type DeleteEndpointReply,
-  type DeleteEndpointRequest,
-  type EndpointView,
-  type GetEndpointRequest,
-  type GetHistoryReply,
-  type GetHistoryRequest,
-  type GetPublicKeysReply,
-  type GetPublicKeysRequest,
-  type ListEndpointsReply,
-  type ListEndpointsRequest,
-  type RegisterEndpointReply,
-  type RegisterEndpointRequest,
-  type RevokePreviousSecretReply,
-  type RevokePreviousSecretRequest,
-  type RotateSecretReply,
-  type RotateSecretRequest,
-  type SignReply,
-  type SignRequest,
-} from '@rotor/contracts';
+import { SUBJECTS, type ReplyOf, type RequestOf, type RpcSubject } from '@rotor/contracts';
 import type { RotorConfig } from '@rotor/config';
 import type { RpcClient } from '@rotor/messaging';
 import { ROTOR_CONFIG, RPC_CLIENT } from '@rotor/runtime';
 import { problemFromRpcError } from './rpc-problem';
 
 /**
- * The gateway's only way to the other services (DESIGN §4): one typed method per subject
- * it uses. Every failure leaves as a `ProblemException` ready for the filter.
+ * The gateway's only way to the other services (DESIGN §4): one method per subject it uses,
+ * each typed by the generated contract of its subject, so a request or reply type is never
+ * paired with a subject by hand. Every failure leaves as a `ProblemException` ready for the
+ * filter.
  */
 @Injectable()
 export class RotorServices {
@@ -40,54 +22,35 @@ export class RotorServices {
     this.timeoutMs = config.natsRequestTimeoutMs;
   }
 
-  registerEndpoint(request: RegisterEndpointRequest, requestId: string) {
-    return this.call<RegisterEndpointReply>(SUBJECTS.command.registerEndpoint, request, requestId);
-  }
-
-  rotateSecret(request: RotateSecretRequest, requestId: string) {
-    return this.call<RotateSecretReply>(SUBJECTS.command.rotateSecret, request, requestId);
-  }
-
-  revokePreviousSecret(request: RevokePreviousSecretRequest, requestId: string) {
-    return this.call<RevokePreviousSecretReply>(
-      SUBJECTS.command.revokePreviousSecret,
-      request,
-      requestId,
-    );
-  }
-
-  deleteEndpoint(request: DeleteEndpointRequest, requestId: string) {
-    return this.call<DeleteEndpointReply>(SUBJECTS.command.deleteEndpoint, request, requestId);
-  }
-
-  getEndpoint(request: GetEndpointRequest, requestId: string) {
-    return this.call<EndpointView>(SUBJECTS.query.getEndpoint, request, requestId);
-  }
-
-  listEndpoints(request: ListEndpointsRequest, requestId: string) {
-    return this.call<ListEndpointsReply>(SUBJECTS.query.listEndpoints, request, requestId);
-  }
-
-  getHistory(request: GetHistoryRequest, requestId: string) {
-    return this.call<GetHistoryReply>(SUBJECTS.query.getHistory, request, requestId);
-  }
-
-  getPublicKeys(request: GetPublicKeysRequest, requestId: string) {
-    return this.call<GetPublicKeysReply>(SUBJECTS.query.getPublicKeys, request, requestId);
-  }
-
-  sign(request: SignRequest, requestId: string) {
-    return this.call<SignReply>(SUBJECTS.signer.sign, request, requestId);
-  }
+  readonly registerEndpoint = this.caller(SUBJECTS.command.registerEndpoint);
+  readonly rotateSecret = this.caller(SUBJECTS.command.rotateSecret);
+  readonly revokePreviousSecret = this.caller(SUBJECTS.command.revokePreviousSecret);
+  readonly deleteEndpoint = this.caller(SUBJECTS.command.deleteEndpoint);
+  readonly getEndpoint = this.caller(SUBJECTS.query.getEndpoint);
+  readonly listEndpoints = this.caller(SUBJECTS.query.listEndpoints);
+  readonly getHistory = this.caller(SUBJECTS.query.getHistory);
+  readonly getPublicKeys = this.caller(SUBJECTS.query.getPublicKeys);
+  readonly sign = this.caller(SUBJECTS.signer.sign);
 
   /** The raw round trip, for health checks: resolves or rejects as the client does. */
   ping<T>(subject: string, payload: unknown): Promise<T> {
     return this.rpc.request<unknown, T>(subject, payload, { timeoutMs: this.timeoutMs });
   }
 
-  private async call<TRes>(subject: string, payload: unknown, requestId: string): Promise<TRes> {
+  /** The call of one subject, typed by the generated contract (`RotorRpcs`). */
+  private caller<S extends RpcSubject>(subject: S) {
+    return (request: RequestOf<S>, requestId: string) => this.call(subject, request, requestId);
+  }
+
+  private async call<S extends RpcSubject>(
+    subject: S,
+    request: RequestOf<S>,
+    requestId: string,
+  ): Promise<ReplyOf<S>> {
     try {
-      return await this.rpc.request<unknown, TRes>(subject, payload, { timeoutMs: this.timeoutMs });
+      return await this.rpc.request<RequestOf<S>, ReplyOf<S>>(subject, request, {
+        timeoutMs: this.timeoutMs,
+      });
     } catch (error) {
       throw problemFromRpcError(error, subject, requestId);
     }
