@@ -125,10 +125,13 @@ describe('cli endpoints import (child process, sqlite)', () => {
     const file = join(store.dir, 'import.jsonl');
     writeFileSync(file, jsonl(rows));
 
-    const first = await runCli(['endpoints', 'import', file], env);
+    const first = await runCli(['endpoints', 'import', '--progress', file], env);
     const second = await runCli(['endpoints', 'import', '--json', file], env);
 
     expect(first.code).toBe(1);
+    // Progress on stderr: a bar over the file, the rate, what is counted.
+    expect(first.stderr).toMatch(/import \[[#-]{24}\]\s+\d+%\s+[\d,]+ endpoints\s+[\d,]+\/s/);
+    expect(first.stderr).toMatch(/33 lines in [\d.]+ s \([\d,]+ endpoints\/s\)/);
     expect(first.stdout).toMatch(/^line 16: refused: secret must hold 24 to 64 bytes/m);
     expect(first.stdout).toMatch(/^line 17: refused: not a JSON object$/m);
     expect(first.stdout).toMatch(
