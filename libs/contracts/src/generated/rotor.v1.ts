@@ -442,6 +442,11 @@ export interface IntegrationKey {
   /** First 16 hex of SHA-256 of the secret. */
   readonly fingerprint: string;
   readonly createdAt: string;
+  /**
+   * `generated` by Rotor or `imported` (a secret the platform supplied); absent for keys of
+   * events written before import existed (generated).
+   */
+  readonly origin?: KeyOrigin;
 }
 
 // ---- proto/rotor/v1/query.proto
@@ -1146,6 +1151,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'hint', proto: 'hint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'origin', proto: 'origin', kind: 'enum', optional: true, repeated: false, enum: 'KeyOrigin', values: ['generated', 'imported'] },
     ],
   },
   GetEndpointRequest: {
