@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { importCase } from './cases/import';
 import { keyringScale } from './cases/keyring-scale';
 import { propagation } from './cases/propagation';
 import { replay } from './cases/replay';
@@ -32,6 +33,7 @@ const CASES: readonly BenchCase[] = [
   propagation,
   replay,
   keyringScale,
+  importCase,
 ];
 
 const USAGE = `usage: npm run bench [-- [--quick] [<name>...]]

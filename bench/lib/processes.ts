@@ -126,9 +126,20 @@ export const startTsProcess = (
     what,
   );
 
-/** Any executable (nats-server). */
-export const startProcess = (what: string, binary: string, args: readonly string[]): Child =>
-  track(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }), what);
+/** Any executable (nats-server, a compiled CLI), with `env` added to this process's. */
+export const startProcess = (
+  what: string,
+  binary: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Child =>
+  track(
+    spawn(binary, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    what,
+  );
 
 /**
  * Runs `bench/lib/worker.ts` in a fresh Node process for one measurement and returns what it

@@ -182,6 +182,67 @@ describeWithNats('the NATS API, from a plain nats.js client', (natsUrl) => {
     expect(registered.publicKey).toMatch(/^whpk_/);
   });
 
+  it('given a supplied secret, when registered and rotated to over NATS, then no reply hands it back, a malformed one is refused by field without its value, and the endpoint signs with it', async () => {
+    const secret = `whsec_${Buffer.alloc(40, 0x5a).toString('base64')}`;
+    const malformed = `whsec_${Buffer.alloc(20, 0x3c).toString('base64')}`;
+
+    const registered = await call('rotor.command.register-endpoint', {
+      meta: meta(),
+      tenantId: 'acme',
+      url: 'https://example.com/hooks',
+      secret,
+      externalId: 'nats-import-1',
+    });
+    const refused = await call('rotor.command.register-endpoint', {
+      meta: meta(),
+      tenantId: 'acme',
+      secret: malformed,
+    });
+    const endpointId = registered.endpoint.id as string;
+    const rotatedTo = `whsec_${Buffer.alloc(32, 0x11).toString('base64')}`;
+    const rotated = await call('rotor.command.rotate-secret', {
+      meta: meta(),
+      tenantId: 'acme',
+      endpointId,
+      secret: rotatedTo,
+      expireCurrentIn: 0,
+    });
+
+    expect(registered.secret).toBeUndefined();
+    expect(registered.endpoint).toMatchObject({
+      externalId: 'nats-import-1',
+      keys: [{ origin: 'imported', signing: 'hmac-sha256' }],
+    });
+    expect(refused.error).toMatchObject({
+      code: 'invalid_request',
+      status: 422,
+      errors: [expect.objectContaining({ field: 'secret' })],
+    });
+    expect(JSON.stringify(refused)).not.toContain(malformed.slice(6));
+    expect(rotated.error).toBeUndefined();
+    expect(rotated.secret).toBeUndefined();
+    const sign = {
+      endpointId,
+      msgId: 'msg_imported',
+      timestamp: Math.floor(Date.now() / 1000),
+      payload: '{"a":1}',
+    };
+    await waitFor(async () => {
+      const signed = succeeded(await call('rotor.signer.sign', sign));
+      if (!signed) return false;
+      const { webhookId, webhookTimestamp, webhookSignature } = signed.headers as Record<
+        string,
+        string
+      >;
+      new Webhook(rotatedTo).verify(sign.payload, {
+        'webhook-id': webhookId,
+        'webhook-timestamp': webhookTimestamp,
+        'webhook-signature': webhookSignature,
+      });
+      return true;
+    }, 'the signer signing with the supplied secret');
+  });
+
   it('the bare subject, without a caller, has no responders', async () => {
     await expect(
       nc.request('rotor.signer.sign', encoder.encode('{}'), { timeout: 5_000 }),

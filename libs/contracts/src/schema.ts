@@ -13,6 +13,8 @@ export const STRING_FORMATS = [
   'date_time',
   'signing_scheme',
   'public_key',
+  'supplied_secret',
+  'external_id',
 ] as const;
 export type StringFormat = (typeof STRING_FORMATS)[number];
 

@@ -151,6 +151,41 @@ describe('validateMessage', () => {
     ).toEqual([{ field: 'keyId', message: expect.stringMatching(/^must be a key id/) }]);
   });
 
+  it('given a supplied secret that is not whsec_ + base64 of 24..64 bytes, then the error names the field and never quotes it', () => {
+    const register = REQUESTS['rotor.command.register-endpoint'];
+    const rotate = REQUESTS['rotor.command.rotate-secret'];
+    const b64 = (n: number) => Buffer.alloc(n, 0xab).toString('base64');
+    for (const secret of [
+      `whsk_${b64(32)}`,
+      b64(32),
+      `whsec_${b64(30)}%`,
+      `whsec_${b64(23)}`,
+      `whsec_${b64(65)}`,
+    ]) {
+      const errors = [
+        ...errorsOf('RegisterEndpointRequest', { ...register, secret }),
+        ...errorsOf('RotateSecretRequest', { ...rotate, secret }),
+      ];
+      expect(errors).toEqual([
+        { field: 'secret', message: expect.stringMatching(/^must be a whsec_ secret/) },
+        { field: 'secret', message: expect.stringMatching(/^must be a whsec_ secret/) },
+      ]);
+      expect(JSON.stringify(errors)).not.toContain(b64(23).slice(0, 12));
+    }
+    for (const n of [24, 32, 64])
+      expect(
+        validateMessage('RegisterEndpointRequest', { ...register, secret: `whsec_${b64(n)}` }).ok,
+      ).toBe(true);
+    expect(
+      errorsOf('RegisterEndpointRequest', { ...register, externalId: 'x'.repeat(129) }).map(
+        (e) => e.field,
+      ),
+    ).toEqual(['externalId']);
+    expect(
+      validateMessage('ListEndpointsRequest', { tenantId: 'acme', externalId: 'cust 42' }).ok,
+    ).toBe(true);
+  });
+
   it('checks integers: type, range, and the bounds set in proto', () => {
     const sign = REQUESTS['rotor.signer.sign'];
     for (const timestamp of [1.5, '1738324800', Number.NaN, 2 ** 53])

@@ -4,7 +4,12 @@ import {
   PUBLIC_KEY_PATTERN,
   SIGNING_SCHEMES,
   TENANT_ID_PATTERN,
+  MAX_SUPPLIED_SECRET_BYTES,
+  MIN_SUPPLIED_SECRET_BYTES,
+  SUPPLIED_SECRET_PREFIX,
+  isExternalId,
   isSigningScheme,
+  isSuppliedSecret,
 } from '@rotor/domain';
 import {
   MESSAGE_SCHEMAS,
@@ -232,5 +237,14 @@ const FORMATS: Record<StringFormat, Format> = {
   public_key: {
     description: 'an Ed25519 public key (whpk_ + base64 of 32 bytes)',
     test: (v) => PUBLIC_KEY_PATTERN.test(v),
+  },
+  // The description is all an error says: never the value, which is somebody's secret.
+  supplied_secret: {
+    description: `a ${SUPPLIED_SECRET_PREFIX} secret (${SUPPLIED_SECRET_PREFIX} + base64 of ${MIN_SUPPLIED_SECRET_BYTES} to ${MAX_SUPPLIED_SECRET_BYTES} bytes)`,
+    test: isSuppliedSecret,
+  },
+  external_id: {
+    description: 'an external id (1 to 128 printable ASCII characters)',
+    test: isExternalId,
   },
 };

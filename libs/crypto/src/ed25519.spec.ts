@@ -156,6 +156,7 @@ describe('sealing an Ed25519 key', () => {
       fingerprint: fingerprintOf(publicKey),
       createdAt: new Date(NOW * 1000).toISOString(),
       publicKey,
+      origin: 'generated',
     });
     expect(JSON.stringify(key)).not.toContain(privateKey.slice(5, 40));
     const opened = signingKeyOf('ed25519', openSecret(endpointId, key, dataKey));

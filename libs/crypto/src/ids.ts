@@ -23,6 +23,19 @@ export const endpointIdForIdempotencyKey = (
     .digest('hex')
     .slice(0, 32)}`;
 
+/**
+ * The endpoint id of a registration that names the platform's own id (`externalId`) and no
+ * `we_` id: the same for every registration of that (tenant, external id), so an import
+ * run twice, or a retry without an idempotency key, lands on the same stream and the
+ * append's no-stream check refuses the second (409 endpoint_already_exists). An external id
+ * therefore names one endpoint per tenant.
+ */
+export const endpointIdForExternalId = (tenantId: string, externalId: string): string =>
+  `we_${createHash('sha256')
+    .update(JSON.stringify(['rotor/endpoint-id/external/v1', tenantId, externalId]), 'utf8')
+    .digest('hex')
+    .slice(0, 32)}`;
+
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const MAX_TIME = 2 ** 48 - 1;
 // The 80 random bits are kept as two 40-bit halves: plain numbers stay exact up to 2^53, so

@@ -32,6 +32,7 @@ describe('sealSecret', () => {
       hint: hintOf(secret),
       fingerprint: fingerprintOf(secret),
       createdAt: '2026-01-01T00:00:00.000Z',
+      origin: 'generated',
     });
     expect(JSON.stringify(key)).not.toContain(secret.slice(6, 30));
   });

@@ -1,4 +1,4 @@
-import type { SealedKey, SigningScheme } from '@rotor/domain';
+import type { KeyOrigin, SealedKey, SigningScheme } from '@rotor/domain';
 import { ed25519PrivateKey, ed25519PublicKeyOf } from './ed25519';
 import { open, seal } from './envelope';
 import { fingerprintOf, hintOf, secretBytes } from './secrets';
@@ -23,6 +23,8 @@ export interface SealSecretInput {
   /** The KEK the data key is wrapped under, recorded for operators. */
   readonly kekId: string;
   readonly createdAt: Date;
+  /** Default `generated`; `imported` for a secret the caller supplied (HMAC only). */
+  readonly origin?: KeyOrigin;
 }
 
 export const sealSecret = (input: SealSecretInput): SealedKey => {
@@ -43,6 +45,7 @@ export const sealSecret = (input: SealSecretInput): SealedKey => {
     fingerprint: fingerprintOf(named),
     createdAt: createdAt.toISOString(),
     ...(publicKey === undefined ? {} : { publicKey }),
+    origin: input.origin ?? 'generated',
   };
 };
 

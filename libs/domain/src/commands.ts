@@ -15,6 +15,7 @@ export interface RegisterEndpoint {
     readonly description?: string;
     readonly key: SealedKey;
     readonly rotationPolicy?: RotationPolicy;
+    readonly externalId?: string;
   };
   readonly now: Date;
 }

@@ -12,6 +12,7 @@ import {
 import { DomainError } from './errors';
 import type { EndpointEvent, PreviousSecretExpired } from './events';
 import { isEndpointId, isKeyId, isTenantId } from './ids';
+import { isExternalId } from './supplied-secret';
 import { isPublicKey, isSigningScheme, type SealedKey } from './key';
 import { assertNever, type ActiveEndpoint, type EndpointState } from './state';
 import { rotationDueAt, rotationPolicyProblem } from './rotation-policy';
@@ -44,11 +45,17 @@ export const decide = (
 };
 
 const register = (command: RegisterEndpoint, state: EndpointState) => {
-  const { endpointId, tenantId, url, description, key, rotationPolicy } = command.data;
+  const { endpointId, tenantId, url, description, key, rotationPolicy, externalId } = command.data;
   if (!isEndpointId(endpointId))
     return new DomainError('invalid_command', 'malformed endpoint id', 'endpointId');
   if (!isTenantId(tenantId))
     return new DomainError('invalid_command', 'malformed tenant id', 'tenantId');
+  if (externalId !== undefined && !isExternalId(externalId))
+    return new DomainError(
+      'invalid_command',
+      'external_id must be 1 to 128 printable ASCII characters',
+      'externalId',
+    );
   const keyProblem = checkKey(key);
   if (keyProblem) return keyProblem;
   const policyProblem = rotationPolicy && rotationPolicyProblem(rotationPolicy);
@@ -64,6 +71,7 @@ const register = (command: RegisterEndpoint, state: EndpointState) => {
       ...(description === undefined ? {} : { description }),
       key,
       ...(rotationPolicy === undefined ? {} : { rotationPolicy }),
+      ...(externalId === undefined ? {} : { externalId }),
     },
   };
   return [event];
@@ -237,6 +245,14 @@ const checkKey = (key: SealedKey): DomainError | undefined => {
   // An Ed25519 key is useless to receivers without its public half; an HMAC key has none.
   if ((key.algorithm === 'ed25519') !== isPublicKey(key.publicKey))
     return new DomainError('invalid_command', 'public key missing or misplaced', 'key');
+  // A supplied secret is shared with the receiver: only HMAC has one (an Ed25519 private key
+  // is Rotor's alone, and a public key is all a receiver needs).
+  if (key.origin === 'imported' && key.algorithm !== 'hmac-sha256')
+    return new DomainError(
+      'invalid_command',
+      'a supplied secret is an HMAC secret: signing must be hmac-sha256',
+      'signing',
+    );
   return undefined;
 };
 

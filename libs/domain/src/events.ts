@@ -18,6 +18,8 @@ export interface EndpointRegistered {
     readonly key: SealedKey;
     /** v2: absent when the endpoint rotates only on demand. */
     readonly rotationPolicy?: RotationPolicy;
+    /** v3: the platform's own id for the endpoint, when it gave one. */
+    readonly externalId?: string;
   };
 }
 
@@ -71,8 +73,10 @@ export type EndpointEventType = EndpointEvent['type'];
 export const EVENT_VERSIONS: { readonly [T in EndpointEventType]: number } = {
   // v2: the key may be Ed25519 (`algorithm`, `publicKey`); a registration may carry a
   // rotation policy.
-  EndpointRegistered: 2,
-  SecretRotated: 2,
+  // v3: the key says where it came from (`key.origin`: generated or imported); a
+  // registration may carry the platform's `externalId`.
+  EndpointRegistered: 3,
+  SecretRotated: 3,
   PreviousSecretExpired: 1,
   EndpointDeleted: 1,
   SecretRotationDue: 1,

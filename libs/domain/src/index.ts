@@ -8,3 +8,4 @@ export * from './key-id-set';
 export * from './rotation-policy';
 export * from './state';
 export * from './upcasting';
+export * from './supplied-secret';

@@ -24,6 +24,10 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 export const isPublicKey = (value: unknown): value is string =>
   typeof value === 'string' && PUBLIC_KEY_PATTERN.test(value);
 
+/** Where a key's material came from: made by Rotor, or brought by the caller. */
+export const KEY_ORIGINS = ['generated', 'imported'] as const;
+export type KeyOrigin = (typeof KEY_ORIGINS)[number];
+
 /**
  * A signing key as the domain sees it: sealed. The plaintext secret (or private key) never
  * reaches the domain, an event, a view or a log; it is sealed at the edge before the command
@@ -50,4 +54,10 @@ export interface SealedKey {
   readonly createdAt: string;
   /** Ed25519 only: the `whpk_` public key, public by nature. */
   readonly publicKey?: string;
+  /**
+   * v3: `generated` by Rotor, or `imported` (supplied by the caller, HMAC only), so an
+   * auditor can tell them apart. Keys of older events are read as generated; absent means
+   * generated too.
+   */
+  readonly origin?: KeyOrigin;
 }

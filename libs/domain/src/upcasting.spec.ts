@@ -20,10 +20,10 @@ describe('upcasting stored events', () => {
       type: 'SecretRotated',
       data: {
         endpointId: ENDPOINT,
-        key: k,
         previousKeyId: key(1).keyId,
         previousKeyExpiresAt: '2026-01-01T01:00:00.000Z',
         gracePeriodSeconds: 3600,
+        key: { ...k, origin: 'generated' },
       },
     });
   });
@@ -46,10 +46,40 @@ describe('upcasting stored events', () => {
 
       const event = upcast({ type, version: 1, data });
 
-      expect(event.data).toEqual({ ...data, key: k });
-      expect(EVENT_VERSIONS[type as 'SecretRotated']).toBe(2);
+      expect(event.data).toEqual({ ...data, key: { ...k, origin: 'generated' } });
+      expect(EVENT_VERSIONS[type as 'SecretRotated']).toBe(3);
     },
   );
+
+  it.each(['EndpointRegistered', 'SecretRotated'])(
+    'given a %s v2 (before import), even one claiming an imported key, when read, then its key was generated',
+    (type) => {
+      const k = key(2);
+      const data = {
+        endpointId: ENDPOINT,
+        key: { ...k, origin: 'imported' },
+        ...(type === 'EndpointRegistered'
+          ? { tenantId: 'acme' }
+          : {
+              previousKeyId: key(1).keyId,
+              previousKeyExpiresAt: '2026-01-01T01:00:00.000Z',
+              gracePeriodSeconds: 3600,
+            }),
+      };
+
+      const event = upcast({ type, version: 2, data });
+
+      expect(event.data).toEqual({ ...data, key: { ...k, origin: 'generated' } });
+    },
+  );
+
+  it('given a v3 key that was imported, when read, then it stays imported', () => {
+    const data = { endpointId: ENDPOINT, tenantId: 'acme', key: { ...key(1), origin: 'imported' } };
+
+    const event = upcast({ type: 'EndpointRegistered', version: 3, data });
+
+    expect(event.data).toEqual(data);
+  });
 
   it('reads a current-version event as it is', () => {
     const data = { endpointId: ENDPOINT };

@@ -21,9 +21,16 @@ const hmacKeyOfV1 = (data: { key: { algorithm?: string; publicKey?: string } }) 
   return { ...data, key: { ...key, algorithm: 'hmac-sha256' } };
 };
 
+// v2 keys were all made by Rotor: v3 names where a key came from, and import is new in v3.
+const generatedKeyOfV2 = (data: { key: object }) => ({
+  ...data,
+  key: { ...data.key, origin: 'generated' },
+});
+
 const UPCASTERS: Record<string, Record<number, Upcaster>> = {
-  EndpointRegistered: { 1: hmacKeyOfV1 },
+  EndpointRegistered: { 1: hmacKeyOfV1, 2: generatedKeyOfV2 },
   SecretRotated: {
+    2: generatedKeyOfV2,
     1: hmacKeyOfV1,
     // v0 (pre-release) named the grace period's end `expiresAt` and did not record the
     // grace period itself; both are derivable from the new key's creation time.

@@ -22,6 +22,7 @@ const currentKeyView = (key: SealedKey, policy: RotationPolicy | undefined): Key
   fingerprint: key.fingerprint,
   signing: key.algorithm,
   ...(key.publicKey === undefined ? {} : { publicKey: key.publicKey }),
+  ...(key.origin === undefined ? {} : { origin: key.origin }),
 });
 
 /** Where an event sits in its stream: the projection's idempotency guard. */
@@ -43,7 +44,8 @@ export const applyToEndpointView = (
   if (view && at.revision <= view.version) return view;
   switch (event.type) {
     case 'EndpointRegistered': {
-      const { endpointId, tenantId, url, description, key, rotationPolicy } = event.data;
+      const { endpointId, tenantId, url, description, key, rotationPolicy, externalId } =
+        event.data;
       return {
         ...(rotationPolicy === undefined ? {} : { rotationPolicy }),
         ...dueUnder(key, rotationPolicy),
@@ -51,6 +53,7 @@ export const applyToEndpointView = (
         tenantId,
         ...(url === undefined ? {} : { url }),
         ...(description === undefined ? {} : { description }),
+        ...(externalId === undefined ? {} : { externalId }),
         status: 'active',
         createdAt: at.occurredAt,
         updatedAt: at.occurredAt,

@@ -51,6 +51,28 @@ describe('toIntegrationEvent', () => {
     expect(JSON.stringify(event)).not.toContain('c2VhbGVkIHNlY3JldA==');
   });
 
+  it('given an imported registration, tells the platform the key was imported', () => {
+    const registered: EndpointEvent = {
+      type: 'EndpointRegistered',
+      data: {
+        endpointId: ENDPOINT,
+        tenantId: 'acme',
+        externalId: 'cust_1',
+        key: { ...key('key_1'), origin: 'imported' },
+      },
+    };
+
+    const event = toIntegrationEvent(registered, origin(0), 'acme');
+
+    expect(event.key).toEqual({
+      keyId: 'key_1',
+      hint: 'whsec_…abcd',
+      fingerprint: '0123456789abcdef',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      origin: 'imported',
+    });
+  });
+
   it.each([
     [
       {

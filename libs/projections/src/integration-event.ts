@@ -21,6 +21,7 @@ const publicKey = (key: SealedKey): IntegrationKey => ({
   hint: key.hint,
   fingerprint: key.fingerprint,
   createdAt: key.createdAt,
+  ...(key.origin === undefined ? {} : { origin: key.origin }),
 });
 
 /**

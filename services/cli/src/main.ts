@@ -32,6 +32,11 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./commands/audit.command')).registerAuditCommands,
   },
   {
+    name: 'endpoints',
+    description: 'import endpoints with the secrets they already have (JSON Lines)',
+    load: async () => (await import('./commands/endpoints.command')).registerEndpointCommands,
+  },
+  {
     name: 'keys',
     description: 'key-encryption keys (KEKs): re-wrap every data key under the primary',
     load: async () => (await import('./commands/keys.command')).registerKeyCommands,

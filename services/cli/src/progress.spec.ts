@@ -13,6 +13,19 @@ describe('progress', () => {
     ).toBe('verify [######------------------]  25%  50,000 events  25,000/s  ETA 0:06');
   });
 
+  it('given a unit, when drawn, then it counts that unit', () => {
+    expect(
+      formatProgress({
+        label: 'import',
+        count: 2_000,
+        elapsedMs: 2_000,
+        fraction: 0.5,
+        frame: 0,
+        unit: 'endpoints',
+      }),
+    ).toBe('import [############------------]  50%  2,000 endpoints  1,000/s  ETA 0:02');
+  });
+
   it('spins with the rate and elapsed time when it is not', () => {
     expect(formatProgress({ label: 'replay', count: 1_234, elapsedMs: 61_000, frame: 1 })).toBe(
       'replay / 1,234 events  20/s  1:01',

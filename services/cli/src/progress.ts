@@ -15,6 +15,8 @@ export interface ProgressSnapshot {
   readonly frame: number;
   /** Terminal width; the line is cut to it so it never wraps. */
   readonly columns?: number;
+  /** What is counted. Default `events`. */
+  readonly unit?: string;
 }
 
 const SPINNER = ['|', '/', '-', '\\'];
@@ -38,7 +40,7 @@ export const rateOf = (count: number, elapsedMs: number): number =>
 export const formatProgress = (snapshot: ProgressSnapshot): string => {
   const { label, count, elapsedMs, fraction, frame, columns } = snapshot;
   const rate = rateOf(count, elapsedMs);
-  const counts = `${formatCount(count)} events  ${formatCount(rate)}/s`;
+  const counts = `${formatCount(count)} ${snapshot.unit ?? 'events'}  ${formatCount(rate)}/s`;
   let text: string;
   if (fraction === undefined) {
     text = `${label} ${SPINNER[Math.abs(frame) % SPINNER.length]} ${counts}  ${formatDuration(elapsedMs)}`;
@@ -72,6 +74,10 @@ export interface ProgressOptions {
   /** The last position of the feed, when the store can tell it cheaply (sqlite). */
   readonly headPosition?: number;
   readonly now?: () => number;
+  /** What is counted. Default `events`. */
+  readonly unit?: string;
+  /** Look at the clock every this many ticks. Default 256 (events are cheap; endpoints less). */
+  readonly checkEvery?: number;
 }
 
 /** A progress line on `stream`, or nothing when there is no terminal to draw on. */
@@ -99,6 +105,7 @@ export const createProgress = (
         fraction,
         frame: frame++,
         columns: stream.columns,
+        ...(options.unit === undefined ? {} : { unit: options.unit }),
       })}\x1b[K`,
     );
   };
@@ -106,7 +113,7 @@ export const createProgress = (
   return {
     tick: (at) => {
       count += 1;
-      if (count % CHECK_EVERY !== 0) return;
+      if (count % (options.checkEvery ?? CHECK_EVERY) !== 0) return;
       const t = now();
       if (t - lastDrawn < REDRAW_EVERY_MS) return;
       lastDrawn = t;

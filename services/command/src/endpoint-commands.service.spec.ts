@@ -9,6 +9,7 @@ import {
   type KekRing,
 } from '@rotor/crypto';
 import {
+  EVENT_VERSIONS,
   SCHEDULER_ACTOR,
   endpointStreamName,
   scheduledRotationKey,
@@ -124,7 +125,7 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
         algorithm: 'ed25519',
         publicKey: expect.stringMatching(/^whpk_/),
       });
-      expect(event.version).toBe(2);
+      expect(event.version).toBe(EVENT_VERSIONS.EndpointRegistered);
       const dataKey = vault.unwrap((await vault.get(reply.endpoint.id))!);
       const privateKey = openSecret(reply.endpoint.id, key, dataKey);
       expect(ed25519PublicKeyOf(privateKey)).toBe(reply.publicKey);

@@ -20,7 +20,9 @@ import type {
 } from '@rotor/contracts';
 import {
   DataKeyVault,
+  endpointIdForExternalId,
   endpointIdForIdempotencyKey,
+  fingerprintOf,
   generateEd25519Key,
   generateSecret,
   newEndpointId,
@@ -41,6 +43,7 @@ import {
   isEndpointId,
   isSigningScheme,
   signingSchemeFor,
+  suppliedSecretProblem,
   upcast,
   type EndpointCommand,
   type EndpointEvent,
@@ -99,21 +102,25 @@ export class EndpointCommandsService {
   async register(request: RegisterEndpointRequest): Promise<RegisterEndpointReply> {
     const { meta } = request;
     // A retried registration must land on the stream of the first one.
+    // (An external id names one endpoint per tenant: a second import of it lands there too.)
     const endpointId =
       request.endpointId ??
-      (meta.idempotencyKey === undefined
-        ? newEndpointId()
-        : endpointIdForIdempotencyKey(request.tenantId, meta.actor, meta.idempotencyKey));
+      (request.externalId !== undefined
+        ? endpointIdForExternalId(request.tenantId, request.externalId)
+        : meta.idempotencyKey === undefined
+          ? newEndpointId()
+          : endpointIdForIdempotencyKey(request.tenantId, meta.actor, meta.idempotencyKey));
     if (!isEndpointId(endpointId))
       rejectWith(new DomainError('invalid_command', 'malformed endpoint id', 'endpointId'));
+    const supplied = suppliedSecretOf(request);
     const now = this.clock();
-    const fresh = await this.newKey(endpointId, now, { mustExist: false });
+    const fresh = await this.newKey(endpointId, now, { mustExist: false, supplied });
     const outcome = await this.run(
       SUBJECTS.command.registerEndpoint,
       request,
       endpointId,
       undefined,
-      withKey(fresh, request.signing, (key) => ({
+      withKey(fresh, request.signing, supplied, (key) => ({
         type: 'RegisterEndpoint',
         data: {
           endpointId,
@@ -124,6 +131,7 @@ export class EndpointCommandsService {
           ...(request.rotationPolicy === undefined
             ? {}
             : { rotationPolicy: request.rotationPolicy }),
+          ...(request.externalId === undefined ? {} : { externalId: request.externalId }),
         },
         now,
       })),
@@ -157,6 +165,7 @@ export class EndpointCommandsService {
       request,
       request.tenantId,
       request.signing,
+      suppliedSecretOf(request),
       {
         ...(request.expireCurrentIn === undefined
           ? {}
@@ -176,9 +185,14 @@ export class EndpointCommandsService {
       secret: _none,
       publicKey,
       ...reply
-    } = await this.rotation(SUBJECTS.command.rotateOnSchedule, request, undefined, undefined, {
-      scheduledKeyId: request.keyId,
-    });
+    } = await this.rotation(
+      SUBJECTS.command.rotateOnSchedule,
+      request,
+      undefined,
+      undefined,
+      undefined,
+      { scheduledKeyId: request.keyId },
+    );
     if (publicKey === undefined) throw new Error('a scheduled rotation made no Ed25519 key');
     return { ...reply, publicKey };
   }
@@ -201,17 +215,18 @@ export class EndpointCommandsService {
     request: { readonly meta: RequestMeta; readonly endpointId: string },
     tenantId: string | undefined,
     signing: string | undefined,
+    supplied: string | undefined,
     options: { expireCurrentIn?: number; force?: boolean; scheduledKeyId?: string },
   ): Promise<RotateSecretReply> {
     const { endpointId } = request;
     const now = this.clock();
-    const fresh = await this.newKey(endpointId, now, { mustExist: true });
+    const fresh = await this.newKey(endpointId, now, { mustExist: true, supplied });
     const outcome = await this.run(
       subject,
       request,
       endpointId,
       tenantId,
-      withKey(fresh, signing, (key) => ({
+      withKey(fresh, signing, supplied, (key) => ({
         type: 'RotateSecret',
         data: { endpointId, key, ...options },
         now,
@@ -279,12 +294,13 @@ export class EndpointCommandsService {
    * Makes fresh keys, sealed under the endpoint's data key before anything else sees them;
    * or why there can be none, decided only after the idempotency check (a retry of an
    * execution is answered from it, whatever has happened to the data key since). The scheme
-   * is known only once the state is (a rotation keeps the current one unless told).
+   * is known only once the state is (a rotation keeps the current one unless told). A
+   * `supplied` secret (import) is sealed the same way, as an `imported` HMAC key.
    */
   private async newKey(
     endpointId: string,
     now: Date,
-    options: { mustExist: boolean },
+    options: { mustExist: boolean; supplied?: string },
   ): Promise<KeyMaker | DomainError> {
     if (!isEndpointId(endpointId))
       rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
@@ -309,7 +325,11 @@ export class EndpointCommandsService {
       let fresh = made.get(algorithm);
       if (!fresh) {
         // An Ed25519 private key is sealed and forgotten here: only its public half leaves.
-        const secret = algorithm === 'ed25519' ? generateEd25519Key().privateKey : generateSecret();
+        // (`withKey` never asks for an Ed25519 key with a supplied secret.)
+        const { supplied } = options;
+        const secret =
+          supplied ??
+          (algorithm === 'ed25519' ? generateEd25519Key().privateKey : generateSecret());
         const key = sealSecret({
           endpointId,
           keyId: newKeyId(now.getTime()),
@@ -318,6 +338,7 @@ export class EndpointCommandsService {
           dataKey,
           kekId: wrapped.kekId,
           createdAt: now,
+          origin: supplied === undefined ? 'generated' : 'imported',
         });
         fresh = { secret, key };
         made.set(algorithm, fresh);
@@ -335,6 +356,8 @@ export class EndpointCommandsService {
     if (!wrapped)
       return rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
     if (key.algorithm === 'ed25519') return { publicKey: key.publicKey };
+    // The caller brought it: it already has it, and a reply is one more place to leak it.
+    if (key.origin === 'imported') return {};
     return { secret: openSecret(endpointId, key, this.vault.unwrap(wrapped)) };
   }
 
@@ -373,7 +396,7 @@ export class EndpointCommandsService {
         requestId: meta.requestId,
         ...(meta.idempotencyKey ? { idempotencyKey: meta.idempotencyKey } : {}),
       },
-      request: { subject, ...request, meta: stableMeta },
+      request: { subject, ...withoutPlaintext(request), meta: stableMeta },
       now: this.clock,
       cache: this.folds,
       signer: this.kekRing.audit,
@@ -425,7 +448,32 @@ type KeyHandOver = { secret: string } | { publicKey?: string };
 const handOverFresh = (maker: KeyMaker, key: SealedKey): KeyHandOver =>
   key.algorithm === 'ed25519'
     ? { publicKey: key.publicKey }
-    : { secret: maker(key.algorithm).secret };
+    : key.origin === 'imported'
+      ? {}
+      : { secret: maker(key.algorithm).secret };
+
+/**
+ * The supplied secret of a request, checked by the one rule (the contract checks it too, but
+ * the CLI's import calls this service in process): refused without ever being quoted.
+ */
+const suppliedSecretOf = (request: { readonly secret?: string }): string | undefined => {
+  if (request.secret === undefined) return undefined;
+  const problem = suppliedSecretProblem(request.secret);
+  if (problem) rejectWith(new DomainError('invalid_command', problem, 'secret'));
+  return request.secret;
+};
+
+/**
+ * What an idempotency key's request digest is computed over: the request, with a supplied
+ * secret replaced by its fingerprint, so no function of the plaintext but the published one
+ * reaches the store's metadata.
+ */
+const withoutPlaintext = <R extends object>(request: R): R => {
+  const { secret } = request as { secret?: unknown };
+  return typeof secret === 'string'
+    ? { ...request, secret: `fp:${fingerprintOf(secret)}` }
+    : request;
+};
 
 /**
  * The command made with fresh key material of the scheme asked for (else the endpoint's
@@ -435,13 +483,23 @@ const withKey =
   (
     fresh: KeyMaker | DomainError,
     requested: string | undefined,
+    supplied: string | undefined,
     command: (key: SealedKey) => EndpointCommand,
   ) =>
   (state: EndpointState): EndpointCommand | DomainError => {
     if (isDomainError(fresh)) return fresh;
     if (requested !== undefined && !isSigningScheme(requested))
       return new DomainError('invalid_command', 'unknown signing scheme', 'signing');
-    return command(fresh(signingSchemeFor(state, requested)).key);
+    // A supplied secret is an HMAC secret: it makes an HMAC key (switching an Ed25519
+    // endpoint back), and cannot be asked to be anything else.
+    if (supplied !== undefined && requested !== undefined && requested !== 'hmac-sha256')
+      return new DomainError(
+        'invalid_command',
+        'a supplied secret is an HMAC secret: signing must be hmac-sha256',
+        'signing',
+      );
+    const scheme = supplied === undefined ? signingSchemeFor(state, requested) : 'hmac-sha256';
+    return command(fresh(scheme).key);
   };
 
 const lastRevisionOf = (replay: Replay): number => replay.execution.events.at(-1)!.revision;

@@ -80,6 +80,7 @@ describe('gateway: the REST facade over every service (e2e)', () => {
             hint: expect.stringMatching(/^whsec_…/),
             fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
             signing: 'hmac-sha256',
+            origin: 'generated',
           },
         ],
       });
@@ -216,14 +217,18 @@ describe('gateway: the REST facade over every service (e2e)', () => {
       ]);
       expect(response.body.data[0]).toEqual({
         type: 'EndpointRegistered',
-        version: 2,
+        version: 3,
         occurred_at: expect.stringMatching(RFC_3339),
         actor: acme.id,
         request_id: expect.any(String),
         data: expect.objectContaining({
           endpoint_id: endpoint.id,
           tenant_id: 'acme',
-          key: expect.objectContaining({ key_id: endpoint.key_id, hint: expect.any(String) }),
+          key: expect.objectContaining({
+            key_id: endpoint.key_id,
+            hint: expect.any(String),
+            origin: 'generated',
+          }),
         }),
       });
       expect(response.body.next_cursor).toBeNull();

@@ -53,4 +53,16 @@ describe('the query index', () => {
     index.update(view(1).id, view(1, 'acme', { version: 2, url: 'https://old.test' }));
     expect(index.get('acme', view(1).id, NOW)?.url).toBe('https://new.test');
   });
+
+  it("given endpoints of two tenants with external ids, when searched by one, then only that tenant's endpoint with it is listed", () => {
+    const index = new EndpointIndex();
+    index.update(view(1).id, view(1, 'acme', { externalId: 'cust 42' }));
+    index.update(view(2).id, view(2, 'acme', { externalId: 'cust 43' }));
+    index.update(view(3).id, view(3, 'other', { externalId: 'cust 42' }));
+    index.update(view(4).id, view(4));
+
+    const found = index.list('acme', { externalId: 'cust 42' }, NOW);
+
+    expect(found === 'bad_cursor' ? found : found.data.map((v) => v.id)).toEqual([view(1).id]);
+  });
 });

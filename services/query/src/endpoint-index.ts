@@ -42,7 +42,7 @@ export class EndpointIndex {
 
   list(
     tenantId: string,
-    options: { limit?: number; cursor?: string },
+    options: { limit?: number; cursor?: string; externalId?: string },
     now: Date,
   ): { data: EndpointView[]; nextCursor?: string } | 'bad_cursor' {
     const limit = Math.min(Math.max(options.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
@@ -51,7 +51,11 @@ export class EndpointIndex {
     const ids = this.byTenant.get(tenantId) ?? new Set<string>();
     const sorted = [...ids]
       .map((id) => this.byId.get(id)!)
-      .filter((v) => v.status === 'active')
+      .filter(
+        (v) =>
+          v.status === 'active' &&
+          (options.externalId === undefined || v.externalId === options.externalId),
+      )
       .sort(newestFirst);
     const start = after === undefined ? 0 : sorted.findIndex((v) => newestFirst(v, after) > 0);
     const page = start < 0 ? [] : sorted.slice(start, start + limit);

@@ -63,8 +63,8 @@ export class QueryService implements OnApplicationBootstrap, OnModuleDestroy {
     return view;
   }
 
-  listEndpoints({ tenantId, limit, cursor }: ListEndpointsRequest) {
-    const page = this.index.list(tenantId, { limit, cursor }, this.clock());
+  listEndpoints({ tenantId, limit, cursor, externalId }: ListEndpointsRequest) {
+    const page = this.index.list(tenantId, { limit, cursor, externalId }, this.clock());
     if (page === 'bad_cursor')
       throw new RpcException(
         errorReply('invalid_cursor', 'cursor is not one this API returned', 422, {

@@ -65,6 +65,19 @@ export interface RegisterEndpointRequest {
   readonly signing?: string;
   /** Scheduled rotation: Ed25519 endpoints are rotated by Rotor, HMAC ones marked due. */
   readonly rotationPolicy?: RotationPolicy;
+  /**
+   * Import: the endpoint's first secret, supplied instead of generated (`whsec_` + base64
+   * of 24 to 64 bytes). HMAC only (with `signing` ed25519: 422 invalid_command). Sealed like
+   * a generated one and never handed back: the reply shows its hint and fingerprint.
+   */
+  readonly secret?: string;
+  /**
+   * The platform's own id for the endpoint (1..128 printable ASCII), kept on the endpoint
+   * and searchable (ListEndpointsRequest.external_id). Without `endpoint_id`, the endpoint
+   * id is derived from (tenant, external id): one endpoint per external id and tenant, and a
+   * second registration of it answers 409 endpoint_already_exists.
+   */
+  readonly externalId?: string;
 }
 
 export interface RegisterEndpointReply {
@@ -73,7 +86,8 @@ export interface RegisterEndpointReply {
   readonly keyId: string;
   /**
    * hmac-sha256 only: the plaintext secret (`whsec_` + base64 of 32 bytes). This reply is
-   * the only place it ever appears: never log it. Absent for ed25519.
+   * the only place it ever appears: never log it. Absent for ed25519, and for a supplied
+   * (imported) secret, which is never handed back.
    */
   readonly secret?: string;
   /**
@@ -106,6 +120,12 @@ export interface RotateSecretRequest {
    * carry both a `v1` and a `v1a` signature.
    */
   readonly signing?: string;
+  /**
+   * Rotate to this secret instead of a generated one (`whsec_` + base64 of 24 to 64 bytes):
+   * HMAC only (with `signing` ed25519: 422 invalid_command; an Ed25519 endpoint switches to
+   * HMAC). Sealed like a generated one, never handed back.
+   */
+  readonly secret?: string;
 }
 
 export interface RotateSecretReply {
@@ -114,7 +134,7 @@ export interface RotateSecretReply {
   readonly keyId: string;
   /**
    * hmac-sha256 only: the new key's plaintext secret, shown once: never log it. Absent for
-   * ed25519.
+   * ed25519 and for a supplied secret (never handed back).
    */
   readonly secret?: string;
   /** The key that was current until now. */
@@ -248,6 +268,13 @@ export type ExpiryReason =
   /** Ended by a forced rotation. */
   | 'superseded';
 
+/** Where a key's material came from. */
+export type KeyOrigin =
+  /** Made by Rotor (every key of events before version 3). */
+  | 'generated'
+  /** Supplied by the caller (import, or a rotation to a given secret); HMAC only. */
+  | 'imported';
+
 /** A signing key, sealed. */
 export interface SealedKey {
   readonly keyId: string;
@@ -271,6 +298,8 @@ export interface SealedKey {
   readonly createdAt: string;
   /** Ed25519 only: the `whpk_` public key receivers verify `v1a` signatures with. */
   readonly publicKey?: string;
+  /** From version 3 of the events that carry a key; read as `generated` before. */
+  readonly origin?: KeyOrigin;
 }
 
 /**
@@ -287,8 +316,9 @@ export interface RotationPolicy {
 }
 
 /**
- * Event EndpointRegistered, version 2 (version 1: the key was always hmac-sha256, and there
- * was no rotation policy).
+ * Event EndpointRegistered, version 3 (version 2: no key.origin, every key was generated, and
+ * no external_id; version 1: the key was always hmac-sha256, and there was no rotation
+ * policy).
  */
 export interface EndpointRegisteredData {
   readonly endpointId: string;
@@ -298,10 +328,13 @@ export interface EndpointRegisteredData {
   readonly key: SealedKey;
   /** Absent: the endpoint rotates only on demand. */
   readonly rotationPolicy?: RotationPolicy;
+  /** The platform's own id for the endpoint, when it gave one. */
+  readonly externalId?: string;
 }
 
 /**
- * Event SecretRotated, version 2 (version 1: the key was always hmac-sha256; version 0
+ * Event SecretRotated, version 3 (version 2: no key.origin, every key was generated;
+ * version 1: the key was always hmac-sha256; version 0
  * named previous_key_expires_at `expires_at` and had no grace_period_seconds). The new key
  * may have another scheme than the previous one: that is how an endpoint switches.
  */
@@ -409,6 +442,11 @@ export interface IntegrationKey {
   /** First 16 hex of SHA-256 of the secret. */
   readonly fingerprint: string;
   readonly createdAt: string;
+  /**
+   * `generated` by Rotor or `imported` (a secret the platform supplied); absent for keys of
+   * events written before import existed (generated).
+   */
+  readonly origin?: KeyOrigin;
 }
 
 // ---- proto/rotor/v1/query.proto
@@ -424,6 +462,11 @@ export interface ListEndpointsRequest {
   readonly limit?: number;
   /** Opaque: the `next_cursor` of the previous page. */
   readonly cursor?: string;
+  /**
+   * Only the endpoint registered with this external id (at most one per tenant, unless
+   * registrations named both an endpoint id and the same external id).
+   */
+  readonly externalId?: string;
 }
 
 export interface ListEndpointsReply {
@@ -593,6 +636,8 @@ export interface EndpointView {
    * scheduler rotates it; HMAC: when a person should). Absent without a policy.
    */
   readonly rotationDueAt?: string;
+  /** The platform's own id for the endpoint, when it gave one at registration. */
+  readonly externalId?: string;
 }
 
 export interface KeyView {
@@ -621,6 +666,11 @@ export interface KeyView {
   readonly rotationDueAt?: string;
   /** true once its period ended and the scheduler marked it due (HMAC keys: SecretRotationDue). */
   readonly rotationDue?: boolean;
+  /**
+   * `generated` by Rotor or `imported` (supplied by the caller); absent in views written
+   * before import existed (generated).
+   */
+  readonly origin?: KeyOrigin;
 }
 
 /**
@@ -809,6 +859,7 @@ export type ReplyOf<S extends RpcSubject> = RotorRpcs[S]['reply'];
 /** The values of every enum, in declaration order. */
 export const ENUM_VALUES = {
   ExpiryReason: ['grace_period_elapsed', 'revoked', 'superseded'],
+  KeyOrigin: ['generated', 'imported'],
   EndpointStatus: ['active', 'deleted'],
   KeyStatus: ['current', 'previous', 'expired'],
 } as const;
@@ -865,6 +916,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'description', proto: 'description', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
       { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
       { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
+      { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, format: 'supplied_secret' },
+      { name: 'externalId', proto: 'external_id', kind: 'string', optional: true, repeated: false, format: 'external_id' },
     ],
   },
   RegisterEndpointReply: {
@@ -888,6 +941,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'expireCurrentIn', proto: 'expire_current_in', kind: 'int32', optional: true, repeated: false },
       { name: 'force', proto: 'force', kind: 'bool', optional: true, repeated: false },
       { name: 'signing', proto: 'signing', kind: 'string', optional: true, repeated: false, format: 'signing_scheme' },
+      { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, format: 'supplied_secret' },
     ],
   },
   RotateSecretReply: {
@@ -1002,6 +1056,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
+      { name: 'origin', proto: 'origin', kind: 'enum', optional: true, repeated: false, enum: 'KeyOrigin', values: ['generated', 'imported'] },
     ],
   },
   RotationPolicy: {
@@ -1022,6 +1077,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'description', proto: 'description', kind: 'string', optional: true, repeated: false, maxLength: 1024 },
       { name: 'key', proto: 'key', kind: 'message', optional: false, repeated: false, message: 'SealedKey' },
       { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
+      { name: 'externalId', proto: 'external_id', kind: 'string', optional: true, repeated: false, format: 'external_id' },
     ],
   },
   SecretRotatedData: {
@@ -1102,6 +1158,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'hint', proto: 'hint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'fingerprint', proto: 'fingerprint', kind: 'string', optional: false, repeated: false, maxLength: 64 },
       { name: 'createdAt', proto: 'created_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
+      { name: 'origin', proto: 'origin', kind: 'enum', optional: true, repeated: false, enum: 'KeyOrigin', values: ['generated', 'imported'] },
     ],
   },
   GetEndpointRequest: {
@@ -1119,6 +1176,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'tenantId', proto: 'tenant_id', kind: 'string', optional: false, repeated: false, format: 'tenant_id' },
       { name: 'limit', proto: 'limit', kind: 'int32', optional: true, repeated: false, minimum: 1, maximum: 100 },
       { name: 'cursor', proto: 'cursor', kind: 'string', optional: true, repeated: false, minLength: 1, maxLength: 1024 },
+      { name: 'externalId', proto: 'external_id', kind: 'string', optional: true, repeated: false, format: 'external_id' },
     ],
   },
   ListEndpointsReply: {
@@ -1262,6 +1320,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'version', proto: 'version', kind: 'int64', optional: false, repeated: false, minimum: 0 },
       { name: 'rotationPolicy', proto: 'rotation_policy', kind: 'message', optional: true, repeated: false, message: 'RotationPolicy' },
       { name: 'rotationDueAt', proto: 'rotation_due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
+      { name: 'externalId', proto: 'external_id', kind: 'string', optional: true, repeated: false, format: 'external_id' },
     ],
   },
   KeyView: {
@@ -1280,6 +1339,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
       { name: 'rotationDueAt', proto: 'rotation_due_at', kind: 'string', optional: true, repeated: false, format: 'date_time' },
       { name: 'rotationDue', proto: 'rotation_due', kind: 'bool', optional: true, repeated: false },
+      { name: 'origin', proto: 'origin', kind: 'enum', optional: true, repeated: false, enum: 'KeyOrigin', values: ['generated', 'imported'] },
     ],
   },
   KeyRingView: {

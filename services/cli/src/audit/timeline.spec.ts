@@ -123,10 +123,50 @@ describe('timeline entries', () => {
       signing: 'ed25519',
       hint: 'whpk_…cHA=',
       fingerprint: '0123456789abcdef',
+      origin: 'generated',
     });
     expect(formatTimelineEntry(entry)).toContain(
       `rotated to key ${KEY_2} (ed25519, whpk_…cHA=, fingerprint 0123456789abcdef)`,
     );
+  });
+
+  it('given an imported registration and an imported rotation (v3), then both keys read as imported, generated ones as before', () => {
+    const imported = recorded(
+      A,
+      0,
+      'EndpointRegistered',
+      {
+        endpointId: A,
+        tenantId: 'acme',
+        externalId: 'cust_42',
+        key: { ...sealed(KEY_1, 'AAAA'), origin: 'imported' },
+      },
+      '2025-01-01T00:00:00.000Z',
+      3,
+    );
+    const rotated = recorded(
+      A,
+      1,
+      'SecretRotated',
+      {
+        endpointId: A,
+        key: { ...sealed(KEY_2, 'BBBB'), origin: 'imported' },
+        previousKeyId: KEY_1,
+        previousKeyExpiresAt: '2025-01-01T01:01:00.000Z',
+        gracePeriodSeconds: 3600,
+      },
+      '2025-01-01T00:01:00.000Z',
+      3,
+    );
+
+    const [first, second] = [imported, rotated].map(toTimelineEntry);
+
+    expect(first).toMatchObject({ external_id: 'cust_42', key: { origin: 'imported' } });
+    expect(second.key?.origin).toBe('imported');
+    expect(formatTimelineEntry(first)).toMatch(
+      new RegExp(`external id "cust_42"; key ${KEY_1} \\(imported, whsec_…`),
+    );
+    expect(formatTimelineEntry(second)).toContain(`rotated to key ${KEY_2} (imported, whsec_…`);
   });
 
   it('given a registration under a rotation policy, then the policy is in the timeline; a scheduled rotation shows its actor', () => {

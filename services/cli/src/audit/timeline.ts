@@ -24,6 +24,8 @@ export interface TimelineKey {
   readonly signing: string;
   readonly hint: string;
   readonly fingerprint: string;
+  /** `generated` by Rotor or `imported` (supplied by the caller). */
+  readonly origin: string;
 }
 
 /** One line of `audit replay --json`. snake_case, like the REST API. */
@@ -40,6 +42,8 @@ export interface TimelineEntry {
   readonly tenant_id?: string;
   readonly url?: string;
   readonly description?: string;
+  /** The platform's own id for the endpoint, when it gave one at registration. */
+  readonly external_id?: string;
   readonly key?: TimelineKey;
   /** Registration under a rotation policy. */
   readonly rotation_policy?: { readonly every_seconds: number; readonly grace_seconds: number };
@@ -54,12 +58,19 @@ export interface TimelineEntry {
 }
 
 const keyOf = (data: Record<string, unknown>): TimelineKey => {
-  const key = data.key as { keyId: string; algorithm: string; hint: string; fingerprint: string };
+  const key = data.key as {
+    keyId: string;
+    algorithm: string;
+    hint: string;
+    fingerprint: string;
+    origin?: string;
+  };
   return {
     key_id: key.keyId,
     signing: key.algorithm,
     hint: key.hint,
     fingerprint: key.fingerprint,
+    origin: key.origin ?? 'generated',
   };
 };
 
@@ -102,6 +113,7 @@ export const toTimelineEntry = (recorded: RecordedEvent): TimelineEntry => {
         tenant_id: data.tenantId as string,
         ...(data.url === undefined ? {} : { url: data.url as string }),
         ...(data.description === undefined ? {} : { description: data.description as string }),
+        ...(data.externalId === undefined ? {} : { external_id: data.externalId as string }),
         key: keyOf(data),
         ...policyOf(data),
       };
@@ -144,10 +156,11 @@ const REASONS: Record<string, string> = {
   superseded: 'superseded by a forced rotation',
 };
 
-// HMAC, the scheme of every endpoint before Ed25519, goes unnamed: old timelines read the same.
+// HMAC, the scheme of every endpoint before Ed25519, goes unnamed, and so does a generated
+// key: old timelines read the same, and an imported secret stands out.
 const describeKey = (key: TimelineKey): string =>
-  `${key.key_id} (${key.signing === 'ed25519' ? 'ed25519, ' : ''}${key.hint}, ` +
-  `fingerprint ${key.fingerprint})`;
+  `${key.key_id} (${key.origin === 'imported' ? 'imported, ' : ''}` +
+  `${key.signing === 'ed25519' ? 'ed25519, ' : ''}${key.hint}, fingerprint ${key.fingerprint})`;
 
 /** What happened, in words. */
 export const describeEntry = (entry: TimelineEntry): string => {
@@ -157,6 +170,7 @@ export const describeEntry = (entry: TimelineEntry): string => {
         `registered for tenant ${entry.tenant_id}` +
         (entry.url === undefined ? '' : `, url ${entry.url}`) +
         (entry.description === undefined ? '' : `, "${entry.description}"`) +
+        (entry.external_id === undefined ? '' : `, external id "${entry.external_id}"`) +
         `; key ${describeKey(entry.key!)}` +
         (entry.rotation_policy === undefined
           ? ''

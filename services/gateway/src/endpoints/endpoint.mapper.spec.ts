@@ -26,7 +26,7 @@ describe('REST shapes', () => {
     expect(restParam('meta.requestId')).toBe('meta.request_id');
   });
 
-  it('maps an endpoint view, absent text as null, absent times left out, a view from before Ed25519 as HMAC', () => {
+  it('maps an endpoint view, absent text as null, absent times left out, a view from before Ed25519 as HMAC and before import as generated', () => {
     expect(
       endpointResource({
         id: 'we_1',
@@ -35,6 +35,7 @@ describe('REST shapes', () => {
         createdAt: 'c',
         updatedAt: 'u',
         version: 3,
+        externalId: 'cust 42',
         keys: [
           {
             keyId: 'key_2',
@@ -44,6 +45,7 @@ describe('REST shapes', () => {
             fingerprint: 'f2',
             signing: 'ed25519',
             publicKey: 'whpk_2',
+            origin: 'imported',
           },
           {
             keyId: 'key_1',
@@ -64,6 +66,7 @@ describe('REST shapes', () => {
       status: 'active',
       created_at: 'c',
       updated_at: 'u',
+      external_id: 'cust 42',
       keys: [
         {
           key_id: 'key_2',
@@ -73,6 +76,7 @@ describe('REST shapes', () => {
           fingerprint: 'f2',
           signing: 'ed25519',
           public_key: 'whpk_2',
+          origin: 'imported',
         },
         {
           key_id: 'key_1',
@@ -84,6 +88,7 @@ describe('REST shapes', () => {
           hint: 'h1',
           fingerprint: 'f1',
           signing: 'hmac-sha256',
+          origin: 'generated',
         },
       ],
     });

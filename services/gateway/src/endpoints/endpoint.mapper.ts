@@ -49,6 +49,7 @@ const keyResource = (key: KeyView): KeyResource => ({
   ...(key.publicKey === undefined ? {} : { public_key: key.publicKey }),
   ...(key.rotationDueAt === undefined ? {} : { rotation_due_at: key.rotationDueAt }),
   ...(key.rotationDue === undefined ? {} : { rotation_due: key.rotationDue }),
+  origin: key.origin ?? 'generated',
 });
 
 /** The key material a registration or rotation hands over: a secret, or a public key. */
@@ -74,6 +75,7 @@ export const endpointResource = (view: EndpointView): EndpointResource => ({
         },
       }),
   ...(view.rotationDueAt === undefined ? {} : { rotation_due_at: view.rotationDueAt }),
+  ...(view.externalId === undefined ? {} : { external_id: view.externalId }),
 });
 
 export const createdEndpointResource = (reply: RegisterEndpointReply): CreatedEndpointResource => ({

@@ -3,7 +3,10 @@ import { Transform, Type } from 'class-transformer';
 import {
   DEFAULT_GRACE_PERIOD_SECONDS,
   DEFAULT_SIGNING_SCHEME,
+  EXTERNAL_ID_PATTERN,
   MAX_GRACE_PERIOD_SECONDS,
+  MAX_SUPPLIED_SECRET_BYTES,
+  MIN_SUPPLIED_SECRET_BYTES,
   MAX_ROTATION_EVERY_SECONDS,
   MIN_ROTATION_EVERY_SECONDS,
   SIGNING_SCHEMES,
@@ -23,7 +26,7 @@ import {
   IsObject,
   ValidateNested,
 } from 'class-validator';
-import { MaxUtf8Bytes } from '../http/validation';
+import { IsSuppliedSecret, MaxUtf8Bytes } from '../http/validation';
 
 const SIGNING = {
   description:
@@ -59,6 +62,27 @@ export class RotationPolicyBody {
   @Max(MAX_GRACE_PERIOD_SECONDS)
   grace_seconds!: number;
 }
+
+const SUPPLIED_SECRET = {
+  description:
+    `Import: use this secret instead of a generated one (whsec_ + base64 of ` +
+    `${MIN_SUPPLIED_SECRET_BYTES} to ${MAX_SUPPLIED_SECRET_BYTES} bytes). HMAC only (with ` +
+    'signing ed25519: 422). Sealed like a generated one and never returned: the response ' +
+    "shows the key's hint and fingerprint.",
+  example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  writeOnly: true,
+};
+
+const EXTERNAL_ID = {
+  description: "The platform's own id for the endpoint: 1 to 128 printable ASCII characters.",
+  pattern: EXTERNAL_ID_PATTERN.source,
+  maxLength: 128,
+  example: 'cust_42/hook_7',
+};
+
+const externalIdRule = Matches(EXTERNAL_ID_PATTERN, {
+  message: 'external_id must be 1 to 128 printable ASCII characters',
+});
 
 /**
  * The request bodies and query of DESIGN §5. Field names are the REST ones (snake_case);
@@ -106,6 +130,23 @@ export class RegisterEndpointBody {
   @ValidateNested()
   @Type(() => RotationPolicyBody)
   rotation_policy?: RotationPolicyBody;
+
+  @ApiPropertyOptional(SUPPLIED_SECRET)
+  @IsOptional()
+  @IsSuppliedSecret()
+  secret?: string;
+
+  @ApiPropertyOptional({
+    ...EXTERNAL_ID,
+    description:
+      `${EXTERNAL_ID.description} Kept on the endpoint and searchable ` +
+      '(`GET /v1/webhooks/endpoints?external_id=`); one endpoint per external id and tenant ' +
+      '(a second registration of it: 409 endpoint_already_exists).',
+  })
+  @IsOptional()
+  @IsString()
+  @externalIdRule
+  external_id?: string;
 }
 
 /** A route without parameters still refuses unknown fields. */
@@ -145,6 +186,17 @@ export class RotateSecretBody {
   @IsOptional()
   @IsIn(SIGNING_SCHEMES, { message: `signing must be one of ${SIGNING_SCHEMES.join(', ')}` })
   signing?: SigningScheme;
+
+  @ApiPropertyOptional({
+    ...SUPPLIED_SECRET,
+    description:
+      'Rotate to this secret instead of a generated one (whsec_ + base64 of ' +
+      `${MIN_SUPPLIED_SECRET_BYTES} to ${MAX_SUPPLIED_SECRET_BYTES} bytes): HMAC only; ` +
+      'never returned.',
+  })
+  @IsOptional()
+  @IsSuppliedSecret()
+  secret?: string;
 }
 
 export const MSG_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
@@ -204,4 +256,13 @@ export class ListEndpointsQuery {
   @IsString()
   @Length(1, 1024)
   cursor?: string;
+
+  @ApiPropertyOptional({
+    ...EXTERNAL_ID,
+    description: 'Only the endpoint registered with this external id.',
+  })
+  @IsOptional()
+  @IsString()
+  @externalIdRule
+  external_id?: string;
 }

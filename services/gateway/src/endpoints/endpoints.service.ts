@@ -58,6 +58,8 @@ export class EndpointsService {
                 graceSeconds: body.rotation_policy.grace_seconds,
               },
             }),
+        ...(body.secret === undefined ? {} : { secret: body.secret }),
+        ...(body.external_id === undefined ? {} : { externalId: body.external_id }),
       },
       ctx.requestId,
     );
@@ -71,6 +73,7 @@ export class EndpointsService {
         tenantId: ctx.tenantId,
         ...(query.limit === undefined ? {} : { limit: query.limit }),
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        ...(query.external_id === undefined ? {} : { externalId: query.external_id }),
       },
       ctx.requestId,
     );
@@ -96,6 +99,7 @@ export class EndpointsService {
           : { expireCurrentIn: body.expire_current_in }),
         ...(body.force === undefined ? {} : { force: body.force }),
         ...(body.signing === undefined ? {} : { signing: body.signing }),
+        ...(body.secret === undefined ? {} : { secret: body.secret }),
       },
       ctx.requestId,
     );

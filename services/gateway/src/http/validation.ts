@@ -4,7 +4,7 @@ import {
   type PipeTransform,
   type ValidationError,
 } from '@nestjs/common';
-import { ENDPOINT_ID_PATTERN } from '@rotor/domain';
+import { ENDPOINT_ID_PATTERN, suppliedSecretProblem } from '@rotor/domain';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { invalidRequest, type FieldProblem } from './problem';
 
@@ -63,6 +63,22 @@ export const MaxUtf8Bytes = (max: number, options?: ValidationOptions): Property
           typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
         defaultMessage: (args) =>
           `${args?.property ?? 'value'} must be at most ${max} bytes (UTF-8)`,
+      },
+    },
+    options,
+  );
+
+/**
+ * A supplied `whsec_` secret (import), by the domain's one rule. The message names the
+ * field and what is wrong, never the value (`validationError.value` is off as well).
+ */
+export const IsSuppliedSecret = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'suppliedSecret',
+      validator: {
+        validate: (value: unknown) => suppliedSecretProblem(value) === undefined,
+        defaultMessage: (args) => suppliedSecretProblem(args?.value) ?? 'secret is not valid',
       },
     },
     options,
