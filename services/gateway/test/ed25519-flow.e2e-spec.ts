@@ -9,8 +9,6 @@ import {
 } from './http';
 import { startRotorApp, type IssuedKey, type RotorTestApp } from './rotor-app';
 
-jest.setTimeout(30_000);
-
 /**
  * What a receiver of an Ed25519 endpoint sees (black box): it holds only `whpk_` public
  * keys and verifies each `v1a` entry with plain node:crypto; through every overlap (Ed25519

@@ -9,8 +9,6 @@ import {
 } from './http';
 import { startRotorApp, type IssuedKey, type RotorTestApp } from './rotor-app';
 
-jest.setTimeout(30_000);
-
 interface PublicKeyList {
   data: { key_id: string; public_key: string; status: string; expires_at?: string }[];
 }
