@@ -50,23 +50,31 @@ const decode = (value: string, prefix: string, bytes: number, what: string): Buf
 
 /**
  * The signing key of a `whsk_` private key. Its public half must be the one the seed
- * derives (node:crypto would not check), so a corrupted key fails here, not at a receiver.
+ * derives (Node 20's node:crypto does not check), so a corrupted key fails here, not at a
+ * receiver.
  * The message never repeats the key.
  */
 export const ed25519PrivateKey = (privateKey: string): KeyObject => {
   const bytes = decode(privateKey, PRIVATE_KEY_PREFIX, 2 * HALF_BYTES, 'Ed25519 private key');
-  const key = createPrivateKey({
-    key: {
-      kty: 'OKP',
-      crv: 'Ed25519',
-      d: bytes.subarray(0, HALF_BYTES).toString('base64url'),
-      x: bytes.subarray(HALF_BYTES).toString('base64url'),
-    },
-    format: 'jwk',
-  });
+  const mismatch = () =>
+    new InvalidSecretError('malformed Ed25519 private key: its public half does not match');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({
+      key: {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        d: bytes.subarray(0, HALF_BYTES).toString('base64url'),
+        x: bytes.subarray(HALF_BYTES).toString('base64url'),
+      },
+      format: 'jwk',
+    });
+  } catch {
+    // Node 22+ checks the pair itself ("Invalid JWK OKP key"); Node 20 does not (below).
+    throw mismatch();
+  }
   const derived = Buffer.from(jwkOf(createPublicKey(key)).x, 'base64url');
-  if (!derived.equals(bytes.subarray(HALF_BYTES)))
-    throw new InvalidSecretError('malformed Ed25519 private key: its public half does not match');
+  if (!derived.equals(bytes.subarray(HALF_BYTES))) throw mismatch();
   return key;
 };
 
