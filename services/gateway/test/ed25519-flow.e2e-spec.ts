@@ -6,6 +6,7 @@ import {
   http,
   itDocumentsEveryStatusItSaw,
   registerEndpoint,
+  signingKeyCount,
 } from './http';
 import { startRotorApp, type IssuedKey, type RotorTestApp } from './rotor-app';
 
@@ -24,16 +25,7 @@ describe('Ed25519 endpoints: register -> sign -> rotate -> switch (e2e)', () => 
   afterAll(() => rotor?.close());
 
   const payload = JSON.stringify({ type: 'order.paid', id: 'ord_1', note: 'héllo' });
-  /** How many keys sign for the endpoint, as a receiver sees it: entries in the header. */
-  const signingKeys = async (endpointId: string): Promise<number> => {
-    const response = await http(rotor)
-      .post(`${ENDPOINTS}/${endpointId}/signatures`)
-      .set('Authorization', key.auth)
-      .send({ payload: 'probe' });
-    return response.status === 200
-      ? String(response.body.headers['webhook-signature']).split(' ').length
-      : 0;
-  };
+  const signingKeys = (endpointId: string) => signingKeyCount(rotor, key, endpointId);
 
   const sign = async (endpointId: string, body = payload) => {
     const response = await http(rotor)

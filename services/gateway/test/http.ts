@@ -48,6 +48,24 @@ export const registerEndpoint = async (
   return endpoint;
 };
 
+/**
+ * How many keys sign for an endpoint, as a receiver sees it: the entries of the
+ * webhook-signature header the signatures route answers (0 while the signer does not know it).
+ */
+export const signingKeyCount = async (
+  rotor: RotorTestApp,
+  key: IssuedKey,
+  endpointId: string,
+): Promise<number> => {
+  const response = await http(rotor)
+    .post(`${ENDPOINTS}/${endpointId}/signatures`)
+    .set('Authorization', key.auth)
+    .send({ payload: 'probe' });
+  return response.status === 200
+    ? String(response.body.headers['webhook-signature']).split(' ').length
+    : 0;
+};
+
 /** A well-formed endpoint id that no test registers. */
 export const UNKNOWN_ID = `we_${'f'.repeat(32)}`;
 

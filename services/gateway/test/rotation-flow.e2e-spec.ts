@@ -1,6 +1,12 @@
 import { waitFor } from '@rotor/testing';
 import { Webhook } from 'standardwebhooks';
-import { ENDPOINTS, http, itDocumentsEveryStatusItSaw, registerEndpoint } from './http';
+import {
+  ENDPOINTS,
+  http,
+  signingKeyCount,
+  itDocumentsEveryStatusItSaw,
+  registerEndpoint,
+} from './http';
 import { startRotorApp, type IssuedKey, type RotorTestApp } from './rotor-app';
 
 /**
@@ -17,16 +23,7 @@ describe('rotation flow: register -> rotate -> sign -> verify (e2e)', () => {
   });
   afterAll(() => rotor?.close());
 
-  /** How many keys sign for the endpoint, as a receiver would see it: entries in the header. */
-  const signingKeys = async (endpointId: string): Promise<number> => {
-    const response = await http(rotor)
-      .post(`${ENDPOINTS}/${endpointId}/signatures`)
-      .set('Authorization', key.auth)
-      .send({ payload: 'probe' });
-    return response.status === 200
-      ? String(response.body.headers['webhook-signature']).split(' ').length
-      : 0;
-  };
+  const signingKeys = (endpointId: string) => signingKeyCount(rotor, key, endpointId);
 
   const sign = async (endpointId: string, payload: string) => {
     const response = await http(rotor)
