@@ -57,12 +57,12 @@ describe('generated contracts', () => {
 
   it('use the proto3 JSON names', () => {
     expect(jsonName('endpoint_id')).toBe('endpointId');
-    expect(jsonName('previous_secret_expires_at')).toBe('previousSecretExpiresAt');
+    expect(jsonName('previous_key_expires_at')).toBe('previousKeyExpiresAt');
     expect(jsonName('url')).toBe('url');
     expect(MESSAGE_SCHEMAS.SignatureHeaders.fields.map((f) => f.name)).toEqual([
-      'webhookId',
-      'webhookTimestamp',
-      'webhookSignature',
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
     ]);
   });
 });
@@ -109,6 +109,12 @@ describe('the generator', () => {
         '}',
       ].join('\n'),
     );
+  });
+
+  it('keys a field by its json_name, quoted when it is no identifier', () => {
+    const out = generate('message H { string id = 1 [json_name = "webhook-id"]; }');
+    expect(out).toContain("export interface H {\n  readonly 'webhook-id': string;\n}");
+    expect(out).toContain("{ name: 'webhook-id', proto: 'id', kind: 'string'");
   });
 
   it.each([

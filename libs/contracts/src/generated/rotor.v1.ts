@@ -1,7 +1,7 @@
 // generated from proto/, do not edit; npm run proto:gen
 // Sources: proto/rotor/v1/commands.proto, proto/rotor/v1/common.proto, proto/rotor/v1/events.proto, proto/rotor/v1/integration_events.proto, proto/rotor/v1/query.proto, proto/rotor/v1/signer.proto, proto/rotor/v1/views.proto.
-// Conventions (JSON wire format, lowerCamelCase names, `optional` = may be absent): see
-// the top of any .proto file.
+// Conventions (JSON wire format, lowerCamelCase names unless a field sets json_name,
+// `optional` = may be absent): see the top of any .proto file.
 /* eslint-disable */
 
 import type { MessageSchema, RpcSchema } from '../schema';
@@ -568,15 +568,18 @@ export interface SignRequest {
 }
 
 /**
- * Standard Webhooks headers. JSON names are webhookId, webhookTimestamp,
- * webhookSignature; the HTTP headers are webhook-id, webhook-timestamp, webhook-signature.
+ * Standard Webhooks headers, keyed by their HTTP names (json_name): the signer, the gateway
+ * and a delivery worker pass them on as they are, with no translation.
+ * Wire change (issue 14): the JSON names were webhookId, webhookTimestamp and
+ * webhookSignature (fields 1-3, reserved below); a reader of those names must move to
+ * `webhook-id`, `webhook-timestamp` and `webhook-signature`.
  */
 export interface SignatureHeaders {
-  readonly webhookId: string;
+  readonly 'webhook-id': string;
   /** Unix seconds, as a decimal string. */
-  readonly webhookTimestamp: string;
+  readonly 'webhook-timestamp': string;
   /** `v1,<base64>` per valid key, space-separated, newest key first. */
-  readonly webhookSignature: string;
+  readonly 'webhook-signature': string;
 }
 
 export interface SignReply {
@@ -1271,9 +1274,9 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
     name: 'SignatureHeaders',
     file: 'rotor/v1/signer.proto',
     fields: [
-      { name: 'webhookId', proto: 'webhook_id', kind: 'string', optional: false, repeated: false, maxLength: 256 },
-      { name: 'webhookTimestamp', proto: 'webhook_timestamp', kind: 'string', optional: false, repeated: false, maxLength: 32 },
-      { name: 'webhookSignature', proto: 'webhook_signature', kind: 'string', optional: false, repeated: false },
+      { name: 'webhook-id', proto: 'id', kind: 'string', optional: false, repeated: false, maxLength: 256 },
+      { name: 'webhook-timestamp', proto: 'timestamp', kind: 'string', optional: false, repeated: false, maxLength: 32 },
+      { name: 'webhook-signature', proto: 'signature', kind: 'string', optional: false, repeated: false },
     ],
   },
   SignReply: {

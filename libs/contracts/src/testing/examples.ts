@@ -65,9 +65,9 @@ const SIGN = {
   payload: '{"type":"invoice.paid"}',
 };
 const HEADERS = {
-  webhookId: SIGN.msgId,
-  webhookTimestamp: '1738324800',
-  webhookSignature: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,ZXhhbXBsZQ==',
+  'webhook-id': SIGN.msgId,
+  'webhook-timestamp': '1738324800',
+  'webhook-signature': 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,ZXhhbXBsZQ==',
 };
 
 export const REQUESTS: { readonly [S in RpcSubject]: RequestOf<S> } = {

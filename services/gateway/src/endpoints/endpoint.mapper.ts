@@ -97,12 +97,9 @@ export const rotationResource = (reply: RotateSecretReply): RotationResource => 
   previous_secret_expires_at: reply.previousSecretExpiresAt,
 });
 
+/** The signer's headers already carry their HTTP names (signer.proto): passed on as they are. */
 export const signatureResource = (reply: SignReply): SignatureResource => ({
-  headers: {
-    'webhook-id': reply.headers.webhookId,
-    'webhook-timestamp': reply.headers.webhookTimestamp,
-    'webhook-signature': reply.headers.webhookSignature,
-  },
+  headers: reply.headers,
 });
 
 export const publicKeyListResource = (reply: GetPublicKeysReply): PublicKeyListResource => ({
