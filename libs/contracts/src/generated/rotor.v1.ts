@@ -42,10 +42,10 @@ export interface RotateOnScheduleReply {
   readonly keyId: string;
   readonly publicKey: string;
   readonly previousKeyId: string;
-  /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
-  readonly previousSecretExpiresAt: string;
   /** true when another scheduler instance (or an earlier send) already rotated this period. */
   readonly replayed?: boolean;
+  /** RFC 3339: the previous key signs while `now < previous_key_expires_at`. */
+  readonly previousKeyExpiresAt: string;
 }
 
 export interface RegisterEndpointRequest {
@@ -139,8 +139,6 @@ export interface RotateSecretReply {
   readonly secret?: string;
   /** The key that was current until now. */
   readonly previousKeyId: string;
-  /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
-  readonly previousSecretExpiresAt: string;
   /**
    * true when this is the reply of an earlier execution of the same `meta.idempotency_key`
    * by the same actor (within 24 h): nothing was appended this time. Absent otherwise.
@@ -148,6 +146,8 @@ export interface RotateSecretReply {
   readonly replayed?: boolean;
   /** ed25519 only: the new key's `whpk_` public key (its private key is never shown). */
   readonly publicKey?: string;
+  /** RFC 3339: the previous key signs while `now < previous_key_expires_at`. */
+  readonly previousKeyExpiresAt: string;
 }
 
 export interface RevokePreviousSecretRequest {
@@ -648,7 +648,11 @@ export interface KeyView {
   readonly status: KeyStatus;
   /** RFC 3339. */
   readonly createdAt: string;
-  /** RFC 3339: end of the grace period; set once the key stopped being current. */
+  /**
+   * RFC 3339: end of the grace period; set once the key stopped being current. The
+   * SecretRotated event's previous_key_expires_at, named from the key itself (as DESIGN §5's
+   * REST `keys[].expires_at`): its `status` already says whether it is the previous key.
+   */
   readonly expiresAt?: string;
   /** RFC 3339: when it stopped signing; set when status is expired. */
   readonly expiredAt?: string;
@@ -904,8 +908,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: false, repeated: false, format: 'public_key' },
       { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+      { name: 'previousKeyExpiresAt', proto: 'previous_key_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
     ],
   },
   RegisterEndpointRequest: {
@@ -955,9 +959,9 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
       { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, maxLength: 128 },
       { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
+      { name: 'previousKeyExpiresAt', proto: 'previous_key_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
     ],
   },
   RevokePreviousSecretRequest: {

@@ -94,7 +94,8 @@ export const rotationResource = (reply: RotateSecretReply): RotationResource => 
   key_id: reply.keyId,
   ...handedOver(reply),
   previous_key_id: reply.previousKeyId,
-  previous_secret_expires_at: reply.previousSecretExpiresAt,
+  // DESIGN §5 fixes this REST name; everywhere else the instant is previousKeyExpiresAt.
+  previous_secret_expires_at: reply.previousKeyExpiresAt,
 });
 
 /** The signer's headers already carry their HTTP names (signer.proto): passed on as they are. */
