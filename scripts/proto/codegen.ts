@@ -280,10 +280,28 @@ const RESERVED = new Set([
   'JsonObject',
 ]);
 
+/** `RotateSecret` -> `rotateSecret`: an rpc's key in SUBJECTS. */
+const methodKey = (method: string) => method.charAt(0).toLowerCase() + method.slice(1);
+
+/** The rpcs grouped by the `<service>` of their subject, in declaration order. */
+const subjectsByService = (rpcs: readonly RpcDecl[]) => {
+  const groups = new Map<string, RpcDecl[]>();
+  for (const r of rpcs) {
+    const service = r.subject.split('.')[1];
+    groups.set(service, [...(groups.get(service) ?? []), r]);
+  }
+  return groups;
+};
+
 const checkReferences = (model: ContractModel) => {
   const subjects = model.rpcs.map((r) => r.subject);
   const dup = subjects.find((s, i) => subjects.indexOf(s) !== i);
   if (dup) fail(dup, 'two rpcs use this subject');
+  for (const [service, rpcs] of subjectsByService(model.rpcs)) {
+    const keys = rpcs.map((r) => methodKey(r.method));
+    const same = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (same) fail(`SUBJECTS.${service}.${same}`, 'two rpcs of this service share a method name');
+  }
   const names = [...model.messages, ...model.enums].map((d) => d.name);
   const clash = names.find((n, i) => names.indexOf(n) !== i);
   if (clash) fail(clash, 'declared twice');
@@ -419,6 +437,18 @@ export const renderModel = (model: ContractModel): string => {
     "export type RequestOf<S extends RpcSubject> = RotorRpcs[S]['request'];",
     "export type ReplyOf<S extends RpcSubject> = RotorRpcs[S]['reply'];",
   );
+
+  out.push(
+    '',
+    '/** Every subject by service and method (`rotor.<service>.<verb>`): SUBJECTS.signer.sign. */',
+    'export const SUBJECTS = {',
+  );
+  for (const [service, rpcs] of subjectsByService(model.rpcs)) {
+    out.push(`  ${service}: {`);
+    for (const r of rpcs) out.push(`    ${methodKey(r.method)}: ${quote(r.subject)},`);
+    out.push('  },');
+  }
+  out.push('} as const;');
 
   out.push(
     '',

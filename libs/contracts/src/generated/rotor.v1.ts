@@ -863,6 +863,30 @@ export type RpcSubject = keyof RotorRpcs;
 export type RequestOf<S extends RpcSubject> = RotorRpcs[S]['request'];
 export type ReplyOf<S extends RpcSubject> = RotorRpcs[S]['reply'];
 
+/** Every subject by service and method (`rotor.<service>.<verb>`): SUBJECTS.signer.sign. */
+export const SUBJECTS = {
+  command: {
+    registerEndpoint: 'rotor.command.register-endpoint',
+    rotateSecret: 'rotor.command.rotate-secret',
+    revokePreviousSecret: 'rotor.command.revoke-previous-secret',
+    expirePreviousSecret: 'rotor.command.expire-previous-secret',
+    deleteEndpoint: 'rotor.command.delete-endpoint',
+    rotateOnSchedule: 'rotor.command.rotate-on-schedule',
+    markRotationDue: 'rotor.command.mark-rotation-due',
+  },
+  query: {
+    getEndpoint: 'rotor.query.get-endpoint',
+    listEndpoints: 'rotor.query.list-endpoints',
+    listKeys: 'rotor.query.list-keys',
+    getHistory: 'rotor.query.get-history',
+    getPublicKeys: 'rotor.query.get-public-keys',
+  },
+  signer: {
+    sign: 'rotor.signer.sign',
+    signBatch: 'rotor.signer.sign-batch',
+  },
+} as const;
+
 /** The values of every enum, in declaration order. */
 export const ENUM_VALUES = {
   ExpiryReason: ['grace_period_elapsed', 'revoked', 'superseded'],
