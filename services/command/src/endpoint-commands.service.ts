@@ -241,7 +241,7 @@ export class EndpointCommandsService {
         ? await this.handOver(endpointId, key)
         : handOverFresh(fresh as KeyMaker, key)),
       previousKeyId: rotated.data.previousKeyId,
-      previousSecretExpiresAt: rotated.data.previousKeyExpiresAt,
+      previousKeyExpiresAt: rotated.data.previousKeyExpiresAt,
       ...replayedFlag(outcome),
     };
   }
