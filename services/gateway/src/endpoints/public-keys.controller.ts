@@ -1,4 +1,5 @@
 import { Controller, Headers, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { ENDPOINT_ID_PATTERN } from '@rotor/domain';
 import { ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SUBJECTS } from '@rotor/contracts';
 import type { Response } from 'express';
@@ -50,7 +51,7 @@ export class PublicKeysController {
   @ApiParam({
     name: 'id',
     description: 'Endpoint id: we_ + 32 lowercase hex.',
-    schema: { type: 'string', pattern: '^we_[0-9a-f]{32}$' },
+    schema: { type: 'string', pattern: ENDPOINT_ID_PATTERN.source },
   })
   @ApiHeader({ name: 'If-None-Match', required: false, schema: { type: 'string' } })
   @ApiSuccess(200, 'The public keys (with Cache-Control and ETag).', PublicKeyListResource)
