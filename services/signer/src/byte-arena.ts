@@ -21,10 +21,13 @@ export class ByteArena {
   private used = CHUNK_BYTES;
   private readonly freeBySize = new Map<number, number[]>();
   private freeBytes = 0;
+  /** Bytes of the records in use (aligned). */
+  private recordBytes = 0;
 
   /** A locator of `size` writable bytes (their content is whatever was there before). */
   alloc(size: number): number {
     const bytes = alignedSize(size);
+    this.recordBytes += bytes;
     const reusable = this.freeBySize.get(bytes)?.pop();
     if (reusable !== undefined) {
       this.freeBytes -= bytes;
@@ -45,6 +48,7 @@ export class ByteArena {
     if (!list) this.freeBySize.set(bytes, (list = []));
     list.push(locator);
     this.freeBytes += bytes;
+    this.recordBytes -= bytes;
   }
 
   chunkOf(locator: number): Buffer {
@@ -55,11 +59,18 @@ export class ByteArena {
     return locator % CHUNK_BYTES;
   }
 
-  /** Bytes held in chunks (what the arena costs) and, of those, bytes in free lists. */
-  footprint(): { readonly chunkBytes: number; readonly freeBytes: number } {
+  /**
+   * Bytes held in chunks (what the arena costs) and, of those, bytes of records in use and
+   * bytes in free lists (the rest is the unused tail of chunks).
+   */
+  footprint(): {
+    readonly chunkBytes: number;
+    readonly recordBytes: number;
+    readonly freeBytes: number;
+  } {
     let chunkBytes = 0;
     for (const chunk of this.chunks) chunkBytes += chunk.length;
-    return { chunkBytes, freeBytes: this.freeBytes };
+    return { chunkBytes, recordBytes: this.recordBytes, freeBytes: this.freeBytes };
   }
 
   private newChunk(chunkBytes: number, recordBytes: number): number {

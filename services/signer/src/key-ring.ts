@@ -34,6 +34,8 @@ export interface KeyRingFootprint {
   readonly endpoints: number;
   /** The arena's chunks, free space included. */
   readonly arenaBytes: number;
+  /** Of `arenaBytes`, the endpoints' records. */
+  readonly recordBytes: number;
   /** Of `arenaBytes`, space freed by replaced or deleted records, waiting for reuse. */
   readonly arenaFreeBytes: number;
   readonly indexBytes: number;
@@ -65,7 +67,10 @@ export interface DataKeySource {
 export class KeyRing {
   private readonly arena = new ByteArena();
   private readonly index = new EndpointIndex(this.arena);
-  private readonly tables: RecordTables = { tenants: new StringTable(), schemes: new StringTable() };
+  private readonly tables: RecordTables = {
+    tenants: new StringTable(),
+    schemes: new StringTable(),
+  };
   private readonly live = new Map<string, LiveEndpoint>();
   /** The endpoint id of the last lookup, as UTF-8, and its hash. */
   private idBytes = Buffer.allocUnsafeSlow(256);
@@ -114,6 +119,7 @@ export class KeyRing {
     return {
       endpoints: this.index.size,
       arenaBytes: arena.chunkBytes,
+      recordBytes: arena.recordBytes,
       arenaFreeBytes: arena.freeBytes,
       indexBytes: this.index.byteLength,
       liveEndpoints: this.live.size,
@@ -183,7 +189,13 @@ export class KeyRing {
   private store(endpointId: string, draft: KeyRingView): number {
     const bound = maxRecordBytes(endpointId, draft);
     if (bound > this.recordScratch.length) this.recordScratch = Buffer.allocUnsafeSlow(bound);
-    const size = writeRecord(this.recordScratch, endpointId, draft, this.tables, DEFAULT_SIGNING_SCHEME);
+    const size = writeRecord(
+      this.recordScratch,
+      endpointId,
+      draft,
+      this.tables,
+      DEFAULT_SIGNING_SCHEME,
+    );
     const locator = this.arena.alloc(size);
     this.recordScratch.copy(this.arena.chunkOf(locator), this.arena.offsetOf(locator), 0, size);
     return locator;

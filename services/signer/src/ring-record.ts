@@ -151,8 +151,7 @@ export const writeRecord = (
   return at;
 };
 
-export const recordSize = (buffer: Buffer, at: number): number =>
-  buffer.readUInt32LE(at + SIZE_AT);
+export const recordSize = (buffer: Buffer, at: number): number => buffer.readUInt32LE(at + SIZE_AT);
 
 export const recordRevision = (buffer: Buffer, at: number): number =>
   buffer.readDoubleLE(at + REVISION_AT);
