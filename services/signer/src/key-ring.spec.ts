@@ -9,7 +9,7 @@ import {
   signatureHeaders,
 } from '@rotor/crypto';
 import { SqliteEventStore } from '@rotor/event-store';
-import type { KeyRingView } from '@rotor/projections';
+import type { KeyRingKey, KeyRingView } from '@rotor/projections';
 import { v1aVerifies } from '@rotor/testing';
 import { KeyRing } from './key-ring';
 
@@ -189,5 +189,26 @@ describe('the signer key ring while it changes', () => {
     ring.update(ENDPOINT, undefined);
     expect((opened as Buffer).equals(Buffer.alloc((opened as Buffer).length))).toBe(true);
     expect(ring.size).toBe(0);
+  });
+
+  it('drops a draft it cannot pack instead of throwing inside the watch', () => {
+    const ring = new KeyRing({
+      dataKeyOf: () => Promise.resolve(undefined),
+      forget: () => undefined,
+    });
+    const malformed: unknown[] = [
+      { ...key(0), ciphertext: 42 },
+      { ...key(0), keyId: undefined },
+      { ...key(0), expiresAt: null },
+      { ...key(0), algorithm: 7 },
+      null,
+    ];
+    for (const bad of malformed) {
+      ring.update(ENDPOINT, view(1, [key(1)]));
+      expect(() => ring.update(ENDPOINT, view(2, [bad as KeyRingKey]))).not.toThrow();
+      expect(ring.has(ENDPOINT)).toBe(false);
+    }
+    ring.update(ENDPOINT, { ...view(3, [key(0)]), keys: undefined as unknown as KeyRingKey[] });
+    expect(ring.has(ENDPOINT)).toBe(false);
   });
 });

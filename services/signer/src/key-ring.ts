@@ -53,6 +53,23 @@ const copyBytes = (source: Buffer, length: number, target: Buffer, at: number): 
 };
 
 /**
+ * Whether the ring can pack the draft: the texts it stores are texts. The bucket holds JSON
+ * the signer does not control, and packing a stray value would throw inside the KV watch,
+ * which would then restart on the same entry forever; such a draft signs nothing instead,
+ * like an incomplete one.
+ */
+const isPackable = (draft: KeyRingView): boolean =>
+  typeof draft.tenantId === 'string' &&
+  Array.isArray(draft.keys) &&
+  draft.keys.every(
+    (key) =>
+      typeof key?.keyId === 'string' &&
+      typeof key.ciphertext === 'string' &&
+      (key.expiresAt === undefined || typeof key.expiresAt === 'string') &&
+      (key.algorithm === undefined || key.algorithm === null || typeof key.algorithm === 'string'),
+  );
+
+/**
  * Where the signer gets an endpoint's data key: `DataKeyVault`, which reads the wrapped
  * key from the store (never from a view: see key-ring-view.ts) and keeps it unwrapped in
  * memory until `forget`.
@@ -94,10 +111,16 @@ export class KeyRing {
     return this.index.size;
   }
 
-  /** Applies a bucket entry; incomplete, deleted or stale drafts remove or keep as due. */
+  /** Applies a bucket entry; incomplete, malformed, deleted or stale drafts remove or keep as due. */
   update(endpointId: string, draft: KeyRingView | undefined): void {
     const slot = this.slotOf(endpointId);
-    if (!draft || draft.deleted || !draft.tenantId || draft.keys.length === 0) {
+    if (
+      !draft ||
+      draft.deleted ||
+      !draft.tenantId ||
+      !isPackable(draft) ||
+      draft.keys.length === 0
+    ) {
       this.drop(endpointId, slot);
       return;
     }
