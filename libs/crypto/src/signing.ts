@@ -102,18 +102,18 @@ const V1 = 'v1,';
 const SLOT_BYTES = 2 * DIGEST_BYTES;
 /** The longest base64 text whose decoding surely fits a slot (3 bytes per 4 characters). */
 const MAX_SLOT_TEXT = Math.floor((SLOT_BYTES - 1) / 3) * 4;
-let offeredBytes = Buffer.alloc(4 * SLOT_BYTES);
-let offeredSlots = slotViews(offeredBytes);
-const expectedDigest = Buffer.alloc(DIGEST_BYTES);
-
-function slotViews(bytes: Buffer): Buffer[] {
+/** A 32-byte view at the start of each slot: what timingSafeEqual compares. */
+const slotViews = (bytes: Buffer): Buffer[] => {
   const views: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += SLOT_BYTES)
     views.push(bytes.subarray(at, at + DIGEST_BYTES));
   return views;
-}
+};
+let offeredBytes = Buffer.alloc(4 * SLOT_BYTES);
+let offeredSlots = slotViews(offeredBytes);
+const expectedDigest = Buffer.alloc(DIGEST_BYTES);
 
-/** Makes room for one more slot (a header listing many signatures; kept for the next call). */
+/** Doubles the slots for a header listing many signatures (kept for later calls). */
 const growSlots = (): void => {
   const larger = Buffer.alloc(offeredBytes.length * 2);
   offeredBytes.copy(larger);
