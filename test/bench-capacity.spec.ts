@@ -26,10 +26,32 @@ describe('the capacity search of the REST benchmarks', () => {
       refine: 3,
       ceiling: 100_000,
     });
-    // Ladder 250, 500, 1000 sustained, 2000 not; bisections 1500 (yes), 1750 (no), 1625 (yes).
-    expect(search.steps.map((step) => step.rate)).toEqual([250, 500, 1000, 2000, 1500, 1750, 1625]);
+    // Ladder 250, 500, 1000 sustained, 2000 not (twice); bisections 1500 (yes), 1750 (no,
+    // twice), 1625 (yes).
+    expect(search.steps.map((step) => step.rate)).toEqual([
+      250, 500, 1000, 2000, 2000, 1500, 1750, 1750, 1625,
+    ]);
     expect(search.capacity).toBe(1625);
     expect(search.generatorBound).toBe(false);
+  });
+
+  it('takes a rate that fails once and then passes as sustained (a stall of a neighbour)', async () => {
+    let calls = 0;
+    const flaky = serverWithLimit(10_000);
+    const search = await searchCapacity(
+      async (rate) => {
+        calls += 1;
+        return calls === 2 ? serverWithLimit(0)(rate) : flaky(rate);
+      },
+      { start: 250, factor: 2, refine: 0, ceiling: 1000 },
+    );
+    expect(search.steps.map((step) => [step.rate, step.sustained])).toEqual([
+      [250, true],
+      [500, false],
+      [500, true],
+      [1000, true],
+    ]);
+    expect(search.capacity).toBe(1000);
   });
 
   it('reports 0 when not even the first rate is sustained', async () => {
@@ -40,7 +62,7 @@ describe('the capacity search of the REST benchmarks', () => {
       ceiling: 100_000,
     });
     expect(search.capacity).toBe(0);
-    expect(search.steps.map((step) => step.rate)).toEqual([250, 125]);
+    expect(search.steps.map((step) => step.rate)).toEqual([250, 250, 125, 125]);
   });
 
   it('does not call a run sustained when a request failed or the tail shows a queue', () => {
