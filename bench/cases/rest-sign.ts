@@ -82,7 +82,9 @@ export const restSign: BenchCase = {
       const bareRate = summarize(baseline.map((s) => s.capacity));
       const ratio = Number((rotorRate.median / bareRate.median).toFixed(3));
       const atCapacity = (searches: CapacitySearch[]) =>
-        searches.map((s) => s.steps.filter((step) => step.rate === s.capacity)[0]?.p99 ?? 0);
+        searches.map(
+          (s) => s.steps.find((step) => step.rate === s.capacity && step.sustained)?.p99 ?? 0,
+        );
       const generatorBound = [...rotor, ...baseline].some((s) => s.generatorBound);
       return {
         name: this.name,
