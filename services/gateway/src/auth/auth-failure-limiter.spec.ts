@@ -40,6 +40,8 @@ describe('AuthFailureLimiter.middleware', () => {
     const limiter = new AuthFailureLimiter(() => 0);
     for (let i = 0; i < AUTH_FAILURE_LIMIT.burst; i++) limiter.failed('203.0.113.7');
     expect(outcome(limiter, (bearer) => bearer === 'rk_valid')).toBeUndefined();
-    expect(outcome(limiter, () => false)).toMatchObject({ problem: { status: 429, code: 'rate_limited' } });
+    expect(outcome(limiter, () => false)).toMatchObject({
+      problem: { status: 429, code: 'rate_limited' },
+    });
   });
 });
