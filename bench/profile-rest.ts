@@ -10,6 +10,7 @@
  *        [--rotate <req/s>] [--sign <req/s>] [--seconds <s>] [--out <dir>] [--node-arg <flag>]...
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { registerEndpoints, startAllInOne } from './lib/all-in-one-app';
 import { summarizeProfile, type CpuProfile } from './lib/cpu-profile';
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
   const rotateRate = Number(argument('rotate', '500'));
   const signRate = Number(argument('sign', '0'));
   const seconds = Number(argument('seconds', '10'));
-  const out = resolve(argument('out', 'bench/results/profiles'));
+  // Not under bench/results: a profile is tens of MB and belongs to no run's record.
+  const out = resolve(argument('out', join(tmpdir(), 'rotor-profiles')));
   mkdirSync(out, { recursive: true });
   const app = await startAllInOne('profile', {
     env: { ROTOR_CPU_PROFILE_DIR: out },
