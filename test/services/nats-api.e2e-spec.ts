@@ -91,6 +91,11 @@ describeWithNats('the NATS API, from a plain nats.js client', (natsUrl) => {
     const batch = await call('rotor.signer.sign-batch', { items: [sign, sign] });
     expect(batch.results).toHaveLength(2);
     expect(batch.results[0].headers).toEqual(signed.headers);
+    // Signing for a tenant: its own endpoint signs the same; another's is not found.
+    const asAcme = await call('rotor.signer.sign', { ...sign, tenantId: 'acme' });
+    expect(asAcme.headers).toEqual(signed.headers);
+    const asGlobex = await call('rotor.signer.sign', { ...sign, tenantId: 'globex' });
+    expect(asGlobex.error).toMatchObject({ code: 'endpoint_not_found', status: 404 });
 
     const view = await waitFor(async () => {
       const reply = succeeded(

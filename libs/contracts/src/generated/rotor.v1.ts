@@ -565,6 +565,13 @@ export interface SignRequest {
    * 1 MiB.
    */
   readonly payload: string;
+  /**
+   * The tenant the caller acts for (the gateway: the API key's): an endpoint of another
+   * tenant answers 404 endpoint_not_found, as if it did not exist, so the gateway needs no
+   * query of its own first. A caller that signs for every tenant (a delivery worker)
+   * leaves it out.
+   */
+  readonly tenantId?: string;
 }
 
 /**
@@ -1296,6 +1303,7 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'msgId', proto: 'msg_id', kind: 'string', optional: false, repeated: false, minLength: 1, maxLength: 256 },
       { name: 'timestamp', proto: 'timestamp', kind: 'int64', optional: false, repeated: false, minimum: 0 },
       { name: 'payload', proto: 'payload', kind: 'string', optional: false, repeated: false, maxLength: 1048576 },
+      { name: 'tenantId', proto: 'tenant_id', kind: 'string', optional: true, repeated: false, format: 'tenant_id' },
     ],
   },
   SignatureHeaders: {

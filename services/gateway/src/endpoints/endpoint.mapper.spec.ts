@@ -44,15 +44,18 @@ describe('REST bodies to requests', () => {
     });
   });
 
-  it('sign with a fresh message id and the time of the request unless given', () => {
+  it("sign for the caller's tenant, with a fresh message id and the time of the request unless given", () => {
     const now = new Date('2026-01-01T00:00:01.500Z');
-    expect(signRequest('we_1', { payload: '{}' }, now)).toEqual({
+    expect(signRequest(ctx, 'we_1', { payload: '{}' }, now)).toEqual({
+      tenantId: 'acme',
       endpointId: 'we_1',
       msgId: expect.stringMatching(/^msg_[0-9a-f]{32}$/),
       timestamp: 1767225601,
       payload: '{}',
     });
-    expect(signRequest('we_1', { payload: '{}', msg_id: 'm', timestamp: 7 }, now)).toMatchObject({
+    expect(
+      signRequest(ctx, 'we_1', { payload: '{}', msg_id: 'm', timestamp: 7 }, now),
+    ).toMatchObject({
       msgId: 'm',
       timestamp: 7,
     });

@@ -105,11 +105,12 @@ export const newMsgId = (): string => `msg_${randomBytes(16).toString('hex')}`;
 
 /** The defaults a receiver's test needs: a fresh message id, and the time of the request. */
 export const signRequest = (
+  ctx: RequestContext,
   endpointId: string,
   body: CreateSignatureBody,
   now: Date,
 ): SignRequest => ({
-  endpointId,
+  ...endpointQuery(ctx, endpointId),
   msgId: body.msg_id ?? newMsgId(),
   timestamp: body.timestamp ?? Math.floor(now.getTime() / 1000),
   payload: body.payload,
