@@ -59,6 +59,8 @@ export const restSignRotate: BenchCase = {
         aloneP99: [] as number[],
         failed: [] as number[],
         signAchieved: [] as number[],
+        /** What each mixed run's failures were: status codes, and errors (timeouts, resets). */
+        failedAs: [] as string[],
         loopP99: [] as number[],
         sendLag: [] as number[],
       };
@@ -76,6 +78,9 @@ export const restSignRotate: BenchCase = {
           both.sign.non2xx + both.sign.errors + both.rotate.non2xx + both.rotate.errors,
         );
         figures.signAchieved.push(both.sign.achievedRate);
+        figures.failedAs.push(
+          `run ${run + 1}: sign ${failuresOf(both.sign)}; rotate ${failuresOf(both.rotate)}`,
+        );
         figures.sendLag.push(Math.max(both.sign.sendLagP99, both.rotate.sendLagP99));
       }
       const signTail = summarize(figures.signP99);
@@ -121,9 +126,19 @@ export const restSignRotate: BenchCase = {
           },
           reported('generator lateness p99 (written - due)', 'ms', summarize(figures.sendLag)),
         ],
+        notes: figures.failedAs,
       };
     } finally {
       await app.stop();
     }
   },
+};
+
+/** A run's failed requests by kind: `503 x3, errors x2`, or `none`. */
+const failuresOf = (result: PacedResult): string => {
+  const kinds = Object.entries(result.statusCounts)
+    .filter(([status]) => !status.startsWith('2'))
+    .map(([status, count]) => `${status} x${count}`);
+  if (result.errors > 0) kinds.push(`errors (no response in 10 s, or reset) x${result.errors}`);
+  return kinds.length === 0 ? 'none' : kinds.join(', ');
 };
