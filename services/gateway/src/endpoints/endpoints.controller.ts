@@ -7,7 +7,6 @@ import {
   Param,
   Query,
   UseGuards,
-  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -20,7 +19,7 @@ import { ROUTES } from '../gateway.constants';
 import { GatewayMetrics } from '../ops/gateway-metrics';
 import { Route } from '../route.decorator';
 import { RotorServices } from '../rpc/rotor-services';
-import { IdempotencyKeyInterceptor } from '../idempotency/idempotency-key';
+import { IdempotencyKeyGuard } from '../idempotency/idempotency-key';
 import {
   ApiIdempotencyKey,
   ApiProblems,
@@ -73,8 +72,7 @@ const ID = ApiParam({
 @ApiTags('endpoints')
 @ApiBearerAuth()
 @Controller()
-@UseGuards(ApiKeyGuard, RateLimitGuard)
-@UseInterceptors(IdempotencyKeyInterceptor)
+@UseGuards(ApiKeyGuard, RateLimitGuard, IdempotencyKeyGuard)
 @UsePipes(gatewayValidationPipe())
 export class EndpointsController {
   constructor(

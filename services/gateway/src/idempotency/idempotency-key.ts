@@ -1,11 +1,5 @@
-import {
-  Injectable,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { throwError, type Observable } from 'rxjs';
 import { HEADERS } from '../gateway.constants';
 import { invalidRequest } from '../http/problem';
 
@@ -45,22 +39,24 @@ export const markReplayed = (response: {
   response.setHeader(HEADERS.idempotencyReplayed, 'true');
 };
 
-/** Refuses a malformed Idempotency-Key on a POST (422 naming the header) before any work. */
+/**
+ * Refuses a malformed Idempotency-Key on a POST (422 naming the header) before any work.
+ * A guard, listed after authentication, rather than an interceptor: a route with no
+ * interceptor skips Nest's interceptor chain (rxjs and an async-hooks binding per request,
+ * some 8% of a REST sign's time in its profile), and the order of answers stays the same.
+ */
 @Injectable()
-export class IdempotencyKeyInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+export class IdempotencyKeyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): true {
     const request = context.switchToHttp().getRequest<Request>();
     const header = request.headers['idempotency-key'];
-    if (request.method !== 'POST' || header === undefined || idempotencyKeyOf(request))
-      return next.handle();
-    return throwError(() =>
-      invalidRequest([
-        {
-          param: HEADERS.idempotencyKey,
-          code: 'idempotency_key',
-          detail: 'Idempotency-Key must be 1 to 255 printable ASCII characters',
-        },
-      ]),
-    );
+    if (request.method !== 'POST' || header === undefined || idempotencyKeyOf(request)) return true;
+    throw invalidRequest([
+      {
+        param: HEADERS.idempotencyKey,
+        code: 'idempotency_key',
+        detail: 'Idempotency-Key must be 1 to 255 printable ASCII characters',
+      },
+    ]);
   }
 }
