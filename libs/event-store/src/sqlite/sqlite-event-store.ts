@@ -73,6 +73,8 @@ export class SqliteEventStore implements EventStore {
   private readonly scanWindow: number;
   private readonly subscriptions: PollingSubscriptions;
   private readonly filteredPages = new Map<number, Database.Statement>();
+  /** `readAllByStream`'s statements, by number of stream prefixes. */
+  private readonly streamOrderPages = new Map<number, Database.Statement>();
   private readonly statements: ReturnType<SqliteEventStore['prepareStatements']>;
   private readonly appendInTransaction: Database.Transaction<
     (stream: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
@@ -190,6 +192,34 @@ export class SqliteEventStore implements EventStore {
   async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {
     assertFilter(filter);
     yield* readPolledFeed(this.subscriptions.feed, parsePosition(from), filter);
+  }
+
+  /**
+   * Every event up to the head at the time of the call, stream after stream (streams by
+   * name, each one's events together and in revision order), a bounded page at a time. For
+   * the passes that only ever need one stream at a time (`audit verify`, `projections
+   * rebuild`): they keep one stream's state instead of every stream's. Events appended
+   * during the read are left out, so a stream is never seen half-way and then again.
+   */
+  async *readAllByStream(filter?: StreamFilter): AsyncIterable<RecordedEvent> {
+    assertFilter(filter);
+    const { head } = this.guard(() => this.statements.head.get() as { head: number });
+    let after = { stream: '', revision: -1 };
+    for (;;) {
+      const rows = this.guard(
+        () =>
+          this.streamOrderPage(filter?.streamPrefixes.length ?? 0).all(
+            head,
+            after.stream,
+            after.revision,
+            ...(filter?.streamPrefixes ?? []),
+            this.pageSize,
+          ) as EventRow[],
+      );
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < this.pageSize) return;
+      after = rows[rows.length - 1];
+    }
   }
 
   subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription {
@@ -313,6 +343,24 @@ export class SqliteEventStore implements EventStore {
       const scannedTo = full ? rows[rows.length - 1].global_position : upTo;
       return { events: rows.map(toRecordedEvent), scannedTo, atEnd: !full && upTo === head };
     });
+  }
+
+  /** A page in (stream, revision) order after a given one: the UNIQUE index walked in order. */
+  private streamOrderPage(prefixCount: number): Database.Statement {
+    let statement = this.streamOrderPages.get(prefixCount);
+    if (!statement) {
+      const anyPrefix = Array.from({ length: prefixCount }, () => 'instr(stream, ?) = 1').join(
+        ' OR ',
+      );
+      statement = this.db.prepare(
+        `SELECT ${COLUMNS} FROM events
+         WHERE global_position <= ? AND (stream, revision) > (?, ?)
+         ${prefixCount > 0 ? `AND (${anyPrefix})` : ''}
+         ORDER BY stream, revision LIMIT ?`,
+      );
+      this.streamOrderPages.set(prefixCount, statement);
+    }
+    return statement;
   }
 
   private filteredPage(prefixCount: number): Database.Statement {
