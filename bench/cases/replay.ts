@@ -24,7 +24,7 @@ import {
 } from '@rotor/domain';
 import { GENESIS_HASH, START, SqliteEventStore, chainEvents } from '@rotor/event-store';
 import { FeedChainVerifier } from '../../services/cli/src/audit/chain-verifier';
-import { rebuildViews } from '../../services/cli/src/projections/rebuild';
+import { rebuildViewsByStream } from '../../services/cli/src/projections/rebuild';
 import { PROJECTED_STREAM_PREFIXES } from '../../services/projector/src/projector.constants';
 import { inFreshProcess, removeDir, tempDir } from '../lib/processes';
 import type { BenchCase } from '../lib/result';
@@ -78,21 +78,31 @@ const measureRead = async (
   }
 };
 
-/** The rebuild path: `npm run cli -- projections rebuild` (readAll + `project`, in memory). */
+/**
+ * The rebuild path: `npm run cli -- projections rebuild` (the store stream by stream +
+ * `project`). Each view, complete when its stream ends, is encoded as the JSON a bucket put
+ * would send, then dropped: what a rebuild that writes its views out costs, without NATS.
+ */
 export const rebuildTask = ({ path }: { path: string }): Promise<ReadResult> =>
   measureRead(path, async (store, sample) => {
-    const views = await rebuildViews(
-      store.readAll(START, { streamPrefixes: PROJECTED_STREAM_PREFIXES }),
+    let bytes = 0;
+    const summary = await rebuildViewsByStream(
+      store.readAllByStream({ streamPrefixes: PROJECTED_STREAM_PREFIXES }),
+      (view) => (bytes += JSON.stringify(view.value).length),
       sample,
     );
-    return { endpointViews: views.endpoints.size, keyRings: views.keyRings.size };
+    return {
+      endpointViews: summary.endpoints,
+      keyRings: summary.keyRings,
+      viewMiB: Number((bytes / 2 ** 20).toFixed(1)),
+    };
   });
 
-/** The audit path: `npm run cli -- audit verify` (readAll + the incremental chain verifier). */
+/** The audit path: `npm run cli -- audit verify` (the store stream by stream + the chain verifier). */
 export const verifyTask = ({ path }: { path: string }): Promise<ReadResult> =>
   measureRead(path, async (store, sample) => {
-    const verifier = new FeedChainVerifier();
-    for await (const event of store.readAll(START)) {
+    const verifier = new FeedChainVerifier('by_stream');
+    for await (const event of store.readAllByStream()) {
       sample();
       if (verifier.check(event).kind === 'broken')
         throw new Error(`seeded chain broken at ${event.stream}@${event.revision}`);
