@@ -208,8 +208,17 @@ export const compareBucket = (
 export const formatDifference = (difference: ViewDifference): string =>
   `DIFF ${difference.bucket} ${difference.key}: ${difference.kind}`;
 
-export const formatRebuildSummary = (views: RebuiltViews, seconds: number): string =>
-  `rebuilt ${views.endpoints.size} endpoint view(s), ${views.keyRings.size} key ring(s) and ` +
-  `${views.apiKeys.size} API key view(s) from ${views.events.toLocaleString('en-US')} events in ` +
-  `${seconds.toFixed(2)} s (${Math.round(seconds > 0 ? views.events / seconds : 0).toLocaleString('en-US')} events/s), ` +
-  `up to position ${views.lastPosition}`;
+/** The counts of views rebuilt in memory, as a stream-by-stream rebuild reports them. */
+export const summaryOf = (views: RebuiltViews): RebuildSummary => ({
+  endpoints: views.endpoints.size,
+  keyRings: views.keyRings.size,
+  apiKeys: views.apiKeys.size,
+  lastPosition: views.lastPosition,
+  events: views.events,
+});
+
+export const formatRebuildSummary = (summary: RebuildSummary, seconds: number): string =>
+  `rebuilt ${summary.endpoints} endpoint view(s), ${summary.keyRings} key ring(s) and ` +
+  `${summary.apiKeys} API key view(s) from ${summary.events.toLocaleString('en-US')} events in ` +
+  `${seconds.toFixed(2)} s (${Math.round(seconds > 0 ? summary.events / seconds : 0).toLocaleString('en-US')} events/s), ` +
+  `up to position ${summary.lastPosition}`;
