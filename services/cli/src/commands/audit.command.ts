@@ -22,6 +22,7 @@ import {
   diagnoseStream,
   FeedChainVerifier,
   formatBrokenStream,
+  isAfter,
   formatVerifySummary,
   type BrokenStream,
   type VerifyReport,
@@ -150,9 +151,14 @@ async function replay(
 }
 
 /**
- * One pass over the whole feed: the hash links of every event, then the signature of each
- * stream's head only (it vouches for the rest through the links), then the store against
- * the last anchor. A stream caught is read whole to name its first bad event.
+ * One pass over the whole store: the hash links of every event, the signature of each
+ * stream's head only (it vouches for the rest through the links), and each stream against
+ * the last anchor; then the store as a whole against the anchor. A stream caught is read
+ * whole to name its first bad event.
+ *
+ * Stream by stream where the store can (`readAllByStream`): a stream is finished (head
+ * signature, anchor) as soon as the next one starts, so memory holds one stream, whatever
+ * the size of the store. Otherwise over the global feed, every stream's head kept to the end.
  */
 async function verifyFeed(
   store: EventStore,
@@ -164,28 +170,83 @@ async function verifyFeed(
   const notes: string[] = [];
   const anchors = policy ? readAnchors(anchorFile, policy.verifier) : undefined;
   const anchored = anchors?.kind === 'ok' ? anchors : undefined;
-  const verifier = new FeedChainVerifier();
+  const byStream = store.readAllByStream !== undefined;
+  const verifier = new FeedChainVerifier(byStream ? 'by_stream' : 'global');
   const caught: { stream: string; revision: number }[] = [];
-  const heads = new Map<string, RecordedEvent>();
-  const hashAtAnchor = new Map<string, string>();
+  const caughtStreams = new Set<string>();
+  const signatureFindings: BrokenStream[] = [];
+  const anchorFindings: BrokenStream[] = [];
+  const seenAnchored = new Set<string>();
   const unknownToAnchor = new Map<string, number>();
   const deletedEndpoints = new Set<string>();
+  let legacyEvents = 0;
+  let legacyStreams = 0;
   let lastPosition: string = START;
+
+  /** A stream whose last event has gone by: its head's signature, then the anchor's view of it. */
+  const finish = async ({ head, hashAtAnchor }: StreamTrack): Promise<void> => {
+    const { stream } = head;
+    const anchoredHead = anchored?.heads?.get(stream);
+    if (anchoredHead) seenAnchored.add(anchoredHead.stream);
+    if (caughtStreams.has(stream)) return; // named by its chain diagnosis
+    if (policy) {
+      const standing = authenticityOf(head, policy);
+      if (standing === 'legacy') {
+        legacyStreams += 1;
+        legacyEvents += head.revision + 1;
+      } else if (standing !== 'signed') {
+        const finding = diagnoseSignatures(stream, await store.read(stream), policy);
+        if (finding) signatureFindings.push(finding);
+      }
+    }
+    if (!anchoredHead || !anchored) return;
+    const { last } = anchored;
+    if (head.revision < anchoredHead.revision)
+      anchorFindings.push({
+        stream,
+        revision: head.revision + 1,
+        reason: 'truncated',
+        message:
+          `revisions ${head.revision + 1} to ${anchoredHead.revision} are gone ` +
+          `(anchored at position ${last.position}, ${last.takenAt})`,
+      });
+    else if (hashAtAnchor !== anchoredHead.hash)
+      anchorFindings.push({
+        stream,
+        revision: anchoredHead.revision,
+        reason: 'altered',
+        message: `revision ${anchoredHead.revision} is not the event anchored at ${last.takenAt}`,
+      });
+  };
+
+  // Global order: every stream's track until the end. Stream by stream: the current one's.
+  const tracks = new Map<string, StreamTrack>();
+  let current: StreamTrack | undefined;
   const progress = createProgress(output.progressStream, { label: 'verify', headPosition });
   try {
-    for await (const event of store.readAll(START)) {
-      progress.tick(event.position);
+    for await (const event of byStream ? store.readAllByStream!() : store.readAll(START)) {
+      // Stream by stream, positions jump about: the count of events read moves the bar.
+      progress.tick(byStream ? String(verifier.events + 1) : event.position);
       const check = verifier.check(event);
-      if (check.kind === 'broken') caught.push(check);
-      heads.set(event.stream, event);
-      lastPosition = event.position;
+      if (check.kind === 'broken') {
+        caught.push(check);
+        caughtStreams.add(check.stream);
+      }
+      if (isAfter(event.position, lastPosition)) lastPosition = event.position;
+      let track = byStream ? current : tracks.get(event.stream);
+      if (track?.head.stream !== event.stream) {
+        if (byStream && current) await finish(current);
+        track = { head: event };
+        if (byStream) current = track;
+        else tracks.set(event.stream, track);
+      }
+      track.head = event;
       const endpointId = endpointIdOfStream(event.stream);
       if (endpointId !== undefined && event.type === 'EndpointDeleted')
         deletedEndpoints.add(endpointId);
       if (anchored?.heads) {
         const head = anchored.heads.get(event.stream);
-        if (head && event.revision === head.revision)
-          hashAtAnchor.set(event.stream, event.metadata.hash);
+        if (head && event.revision === head.revision) track.hashAtAnchor = event.metadata.hash;
         if (
           isAtOrBefore(event.position, anchored.last.position) &&
           (!head || event.revision > head.revision) &&
@@ -194,6 +255,8 @@ async function verifyFeed(
           unknownToAnchor.set(event.stream, event.revision);
       }
     }
+    if (current) await finish(current);
+    for (const track of tracks.values()) await finish(track);
   } finally {
     progress.done();
   }
@@ -204,6 +267,7 @@ async function verifyFeed(
   };
   for (const { stream, revision } of caught)
     add(diagnoseStream(stream, await store.read(stream), revision));
+  for (const finding of signatureFindings) add(finding);
 
   // A data-key stream may be gone (or, until the shredding finishes, still there) once its
   // endpoint recorded its deletion: crypto-shredding, not tampering.
@@ -212,21 +276,7 @@ async function verifyFeed(
     return endpointId !== undefined && deletedEndpoints.has(endpointId);
   };
 
-  let legacyEvents = 0;
-  let legacyStreams = 0;
-  if (policy) {
-    for (const [stream, head] of heads) {
-      if (findings.has(stream)) continue;
-      const standing = authenticityOf(head, policy);
-      if (standing === 'legacy') {
-        legacyStreams += 1;
-        legacyEvents += head.revision + 1;
-      } else if (standing !== 'signed') {
-        const finding = diagnoseSignatures(stream, await store.read(stream), policy);
-        if (finding) add(finding);
-      }
-    }
-  } else
+  if (!policy)
     notes.push(
       'NOT CHECKED: signatures (no audit key: set ROTOR_AUDIT_PUBLIC_KEY or give the KEK ring ' +
         'with its audit key). A chain recomputed without the key, or a forged event, passes.',
@@ -263,33 +313,15 @@ async function verifyFeed(
       });
     if (!anchored.heads)
       notes.push(`the heads of the last anchor are missing: only its position was compared`);
-    for (const head of anchored.heads?.values() ?? []) {
-      const current = heads.get(head.stream);
-      if (!current) {
-        if (!shredded(head.stream))
-          add({
-            stream: head.stream,
-            revision: 0,
-            reason: 'deleted',
-            message: `the stream is gone; the anchor of ${last.takenAt} had it at revision ${head.revision}`,
-          });
-      } else if (current.revision < head.revision)
+    for (const head of anchored.heads?.values() ?? [])
+      if (!seenAnchored.has(head.stream) && !shredded(head.stream))
         add({
           stream: head.stream,
-          revision: current.revision + 1,
-          reason: 'truncated',
-          message:
-            `revisions ${current.revision + 1} to ${head.revision} are gone ` +
-            `(anchored at position ${last.position}, ${last.takenAt})`,
+          revision: 0,
+          reason: 'deleted',
+          message: `the stream is gone; the anchor of ${last.takenAt} had it at revision ${head.revision}`,
         });
-      else if (hashAtAnchor.get(head.stream) !== head.hash)
-        add({
-          stream: head.stream,
-          revision: head.revision,
-          reason: 'altered',
-          message: `revision ${head.revision} is not the event anchored at ${last.takenAt}`,
-        });
-    }
+    for (const finding of anchorFindings) add(finding);
     for (const [stream, revision] of unknownToAnchor)
       if (!shredded(stream))
         add({
@@ -309,6 +341,12 @@ async function verifyFeed(
     broken,
     notes,
   };
+}
+
+/** What the end of the pass needs of a stream: its last event, and its hash at the anchor. */
+interface StreamTrack {
+  head: RecordedEvent;
+  hashAtAnchor?: string;
 }
 
 /** One endpoint: its own stream and its data-key stream, each read whole (no anchor check). */
