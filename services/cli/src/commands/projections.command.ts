@@ -51,15 +51,19 @@ export function registerProjectionCommands(projections: Command, run: RunCommand
         });
         const started = Date.now();
         const filter = { streamPrefixes: PROJECTED_STREAM_PREFIXES };
-        const tick = (event: RecordedEvent) => progress.tick(event.position);
         // A dry run only counts the views: read stream by stream, each one is dropped once
         // complete and memory stays flat. --compare and --write need them all at the end.
         const dryRun = !options.compare && !options.write;
+        const byStream = dryRun && store.readAllByStream !== undefined;
+        // Stream by stream, positions jump about: the count of events read moves the bar.
+        let read = 0;
+        const tick = (event: RecordedEvent) =>
+          progress.tick(byStream ? String((read += 1)) : event.position);
         let views: RebuiltViews | undefined;
         let summary: RebuildSummary;
         try {
-          if (dryRun && store.readAllByStream)
-            summary = await rebuildViewsByStream(store.readAllByStream(filter), () => {}, tick);
+          if (byStream)
+            summary = await rebuildViewsByStream(store.readAllByStream!(filter), () => {}, tick);
           else {
             views = await rebuildViews(store.readAll(START, filter), tick);
             summary = summaryOf(views);
