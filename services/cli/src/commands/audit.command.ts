@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
-import { dataKeyStreamName, endpointIdOfDataKeyStream } from '@rotor/crypto';
+import { dataKeyStreamName } from '@rotor/crypto';
+import { ENDPOINT_STREAM_CATEGORY, endpointStreamName, isEndpointId } from '@rotor/domain';
 import {
-  ENDPOINT_STREAM_CATEGORY,
-  endpointIdOfStream,
-  endpointStreamName,
-  isEndpointId,
-} from '@rotor/domain';
-import {
-  authenticityOf,
-  comparePositions,
-  isAtOrBefore,
-  readAnchors,
   START,
   verifyStream,
   type AuditPolicy,
@@ -19,14 +10,12 @@ import {
 } from '@rotor/event-store';
 import {
   diagnoseSignatures,
-  diagnoseStream,
-  FeedChainVerifier,
   formatBrokenStream,
-  isAfter,
   formatVerifySummary,
   type BrokenStream,
   type VerifyReport,
 } from '../audit/chain-verifier';
+import { verifyFeed } from '../audit/verify-feed';
 import {
   formatTimelineEntry,
   parseReplayFilter,
@@ -101,10 +90,14 @@ export function registerAuditCommands(audit: Command, run: RunCommand): void {
         const report =
           options.endpoint !== undefined
             ? await verifyEndpoint(store, options.endpoint, policy)
-            : await verifyFeed(store, output, context.feedHead(), {
-                policy,
-                anchorFile: options.anchors ?? context.config.audit.anchorFile,
-              });
+            : await verifyFeed(
+                store,
+                { policy, anchorFile: options.anchors ?? context.config.audit.anchorFile },
+                createProgress(output.progressStream, {
+                  label: 'verify',
+                  headPosition: context.feedHead(),
+                }),
+              );
         if (options.json) await output.json(report);
         else {
           for (const broken of report.broken) await output.line(formatBrokenStream(broken));
@@ -148,205 +141,6 @@ async function replay(
       `${(elapsed / 1000).toFixed(1)} s (${formatCount(rateOf(read, elapsed))} events/s)`,
   );
   return EXIT_OK;
-}
-
-/**
- * One pass over the whole store: the hash links of every event, the signature of each
- * stream's head only (it vouches for the rest through the links), and each stream against
- * the last anchor; then the store as a whole against the anchor. A stream caught is read
- * whole to name its first bad event.
- *
- * Stream by stream where the store can (`readAllByStream`): a stream is finished (head
- * signature, anchor) as soon as the next one starts, so memory holds one stream, whatever
- * the size of the store. Otherwise over the global feed, every stream's head kept to the end.
- */
-async function verifyFeed(
-  store: EventStore,
-  output: Output,
-  headPosition: number | undefined,
-  audit: { policy: AuditPolicy | undefined; anchorFile: string },
-): Promise<VerifyReport> {
-  const { policy, anchorFile } = audit;
-  const notes: string[] = [];
-  const anchors = policy ? readAnchors(anchorFile, policy.verifier) : undefined;
-  const anchored = anchors?.kind === 'ok' ? anchors : undefined;
-  const byStream = store.readAllByStream !== undefined;
-  const verifier = new FeedChainVerifier(byStream ? 'by_stream' : 'global');
-  const caught: { stream: string; revision: number }[] = [];
-  const caughtStreams = new Set<string>();
-  const signatureFindings: BrokenStream[] = [];
-  const anchorFindings: BrokenStream[] = [];
-  const seenAnchored = new Set<string>();
-  const unknownToAnchor = new Map<string, number>();
-  const deletedEndpoints = new Set<string>();
-  let legacyEvents = 0;
-  let legacyStreams = 0;
-  let lastPosition: string = START;
-
-  /** A stream whose last event has gone by: its head's signature, then the anchor's view of it. */
-  const finish = async ({ head, hashAtAnchor }: StreamTrack): Promise<void> => {
-    const { stream } = head;
-    const anchoredHead = anchored?.heads?.get(stream);
-    if (anchoredHead) seenAnchored.add(anchoredHead.stream);
-    if (caughtStreams.has(stream)) return; // named by its chain diagnosis
-    if (policy) {
-      const standing = authenticityOf(head, policy);
-      if (standing === 'legacy') {
-        legacyStreams += 1;
-        legacyEvents += head.revision + 1;
-      } else if (standing !== 'signed') {
-        const finding = diagnoseSignatures(stream, await store.read(stream), policy);
-        if (finding) signatureFindings.push(finding);
-      }
-    }
-    if (!anchoredHead || !anchored) return;
-    const { last } = anchored;
-    if (head.revision < anchoredHead.revision)
-      anchorFindings.push({
-        stream,
-        revision: head.revision + 1,
-        reason: 'truncated',
-        message:
-          `revisions ${head.revision + 1} to ${anchoredHead.revision} are gone ` +
-          `(anchored at position ${last.position}, ${last.takenAt})`,
-      });
-    else if (hashAtAnchor !== anchoredHead.hash)
-      anchorFindings.push({
-        stream,
-        revision: anchoredHead.revision,
-        reason: 'altered',
-        message: `revision ${anchoredHead.revision} is not the event anchored at ${last.takenAt}`,
-      });
-  };
-
-  // Global order: every stream's track until the end. Stream by stream: the current one's.
-  const tracks = new Map<string, StreamTrack>();
-  let current: StreamTrack | undefined;
-  const progress = createProgress(output.progressStream, { label: 'verify', headPosition });
-  try {
-    for await (const event of byStream ? store.readAllByStream!() : store.readAll(START)) {
-      // Stream by stream, positions jump about: the count of events read moves the bar.
-      progress.tick(byStream ? String(verifier.events + 1) : event.position);
-      const check = verifier.check(event);
-      if (check.kind === 'broken') {
-        caught.push(check);
-        caughtStreams.add(check.stream);
-      }
-      if (isAfter(event.position, lastPosition)) lastPosition = event.position;
-      let track = byStream ? current : tracks.get(event.stream);
-      if (track?.head.stream !== event.stream) {
-        if (byStream && current) await finish(current);
-        track = { head: event };
-        if (byStream) current = track;
-        else tracks.set(event.stream, track);
-      }
-      track.head = event;
-      const endpointId = endpointIdOfStream(event.stream);
-      if (endpointId !== undefined && event.type === 'EndpointDeleted')
-        deletedEndpoints.add(endpointId);
-      if (anchored?.heads) {
-        const head = anchored.heads.get(event.stream);
-        if (head && event.revision === head.revision) track.hashAtAnchor = event.metadata.hash;
-        if (
-          isAtOrBefore(event.position, anchored.last.position) &&
-          (!head || event.revision > head.revision) &&
-          !unknownToAnchor.has(event.stream)
-        )
-          unknownToAnchor.set(event.stream, event.revision);
-      }
-    }
-    if (current) await finish(current);
-    for (const track of tracks.values()) await finish(track);
-  } finally {
-    progress.done();
-  }
-
-  const findings = new Map<string, BrokenStream>();
-  const add = (finding: BrokenStream) => {
-    if (!findings.has(finding.stream)) findings.set(finding.stream, finding);
-  };
-  for (const { stream, revision } of caught)
-    add(diagnoseStream(stream, await store.read(stream), revision));
-  for (const finding of signatureFindings) add(finding);
-
-  // A data-key stream may be gone (or, until the shredding finishes, still there) once its
-  // endpoint recorded its deletion: crypto-shredding, not tampering.
-  const shredded = (stream: string) => {
-    const endpointId = endpointIdOfDataKeyStream(stream);
-    return endpointId !== undefined && deletedEndpoints.has(endpointId);
-  };
-
-  if (!policy)
-    notes.push(
-      'NOT CHECKED: signatures (no audit key: set ROTOR_AUDIT_PUBLIC_KEY or give the KEK ring ' +
-        'with its audit key). A chain recomputed without the key, or a forged event, passes.',
-    );
-  if (legacyStreams > 0)
-    notes.push(
-      `${formatCount(legacyEvents)} events in ${formatCount(legacyStreams)} streams are unsigned ` +
-        'legacy history (chain v1, accepted up to ROTOR_AUDIT_LEGACY_UNTIL): their links are ' +
-        'consistent, but anyone who could write the store could have written them.',
-    );
-
-  if (anchors?.kind === 'broken')
-    add({
-      stream: '(anchors)',
-      revision: anchors.line,
-      reason: 'anchor_invalid',
-      message: `line ${anchors.line} of ${anchorFile}: ${anchors.message}`,
-    });
-  else if (anchors === undefined || anchors.kind === 'none')
-    notes.push(
-      `NOT CHECKED: anchors (${anchors === undefined ? 'no audit key to check them with' : `none in ${anchorFile}`}). ` +
-        'A truncated tail, a deleted stream or a rolled-back store goes unnoticed.',
-    );
-  if (anchored) {
-    const { last } = anchored;
-    if (lastPosition === START || (comparePositions(lastPosition, last.position) ?? 0) < 0)
-      add({
-        stream: '(store)',
-        revision: -1,
-        reason: 'rolled_back',
-        message:
-          `the store ends at position ${lastPosition}, before the last anchor ` +
-          `(position ${last.position}, ${last.takenAt}): it was rolled back or cut`,
-      });
-    if (!anchored.heads)
-      notes.push(`the heads of the last anchor are missing: only its position was compared`);
-    for (const head of anchored.heads?.values() ?? [])
-      if (!seenAnchored.has(head.stream) && !shredded(head.stream))
-        add({
-          stream: head.stream,
-          revision: 0,
-          reason: 'deleted',
-          message: `the stream is gone; the anchor of ${last.takenAt} had it at revision ${head.revision}`,
-        });
-    for (const finding of anchorFindings) add(finding);
-    for (const [stream, revision] of unknownToAnchor)
-      if (!shredded(stream))
-        add({
-          stream,
-          revision,
-          reason: 'inserted',
-          message:
-            `revision ${revision} sits before the last anchor (position ${last.position}) ` +
-            'but the anchor does not know it',
-        });
-  }
-  const broken = [...findings.values()];
-  return {
-    ok: broken.length === 0,
-    events: verifier.events,
-    streams: verifier.streamCount,
-    broken,
-    notes,
-  };
-}
-
-/** What the end of the pass needs of a stream: its last event, and its hash at the anchor. */
-interface StreamTrack {
-  head: RecordedEvent;
-  hashAtAnchor?: string;
 }
 
 /** One endpoint: its own stream and its data-key stream, each read whole (no anchor check). */
