@@ -116,9 +116,10 @@ export async function verifyFeed(
         else tracks.set(event.stream, track);
       }
       track.head = event;
-      const endpointId = endpointIdOfStream(event.stream);
-      if (endpointId !== undefined && event.type === 'EndpointDeleted')
-        deletedEndpoints.add(endpointId);
+      if (event.type === 'EndpointDeleted') {
+        const endpointId = endpointIdOfStream(event.stream);
+        if (endpointId !== undefined) deletedEndpoints.add(endpointId);
+      }
       if (anchored?.heads) {
         const head = anchored.heads.get(event.stream);
         if (head && event.revision === head.revision) track.hashAtAnchor = event.metadata.hash;
