@@ -4,6 +4,8 @@ import { keyringScale } from './cases/keyring-scale';
 import { propagation } from './cases/propagation';
 import { replay } from './cases/replay';
 import { restRotate } from './cases/rest-rotate';
+import { restSign } from './cases/rest-sign';
+import { restSignRotate } from './cases/rest-sign-rotate';
 import { rotateDepth } from './cases/rotate-depth';
 import { rotateNats } from './cases/rotate-nats';
 import { rotatePeer } from './cases/rotate-peer';
@@ -30,6 +32,8 @@ const CASES: readonly BenchCase[] = [
   rotatePeer,
   rotateDepth,
   restRotate,
+  restSign,
+  restSignRotate,
   propagation,
   replay,
   keyringScale,

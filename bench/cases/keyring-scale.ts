@@ -15,6 +15,8 @@ interface LoadResult {
   /** After a full GC with the ring still referenced: what the ring keeps, MiB. */
   readonly retainedGrowthMb: number;
   readonly peakRssMb: number;
+  /** The ring's own count of what it holds (records and index), bytes per endpoint. */
+  readonly ringBytesPerEndpoint: number;
 }
 
 // Length of a real value: a sealed key's ciphertext is 104 base64 characters (AES-256-GCM of
@@ -92,6 +94,7 @@ export const loadTask = ({ endpoints }: { endpoints: number }): LoadResult => {
   const retained = memory().rssMb;
   // Used after the GC, so the ring is still alive when `retained` is read.
   if (!ring.has(`we_${hex32(0)}`)) throw new Error('entry missing');
+  const footprint = ring.footprint();
   return {
     endpoints,
     seconds,
@@ -100,6 +103,7 @@ export const loadTask = ({ endpoints }: { endpoints: number }): LoadResult => {
     peakGrowthMb: peak - before.rssMb,
     retainedGrowthMb: retained - before.rssMb,
     peakRssMb: peak,
+    ringBytesPerEndpoint: (footprint.arenaBytes + footprint.indexBytes) / endpoints,
   };
 };
 
@@ -118,6 +122,10 @@ export const keyringScale: BenchCase = {
     const seconds = summarize(results.map((r) => r.seconds));
     const peak = summarize(results.map((r) => r.peakGrowthMb));
     const retained = summarize(results.map((r) => r.retainedGrowthMb));
+    const retainedPerEndpoint = summarize(
+      results.map((r) => (r.retainedGrowthMb * 2 ** 20) / r.endpoints),
+    );
+    const ringPerEndpoint = summarize(results.map((r) => r.ringBytesPerEndpoint));
     const fmt = (values: number[]) => values.map((v) => v.toFixed(2)).join(', ');
     return {
       name: this.name,
@@ -149,6 +157,12 @@ export const keyringScale: BenchCase = {
           met: peak.median <= 512,
         },
         reported('RSS growth, retained after a full GC', 'MiB', retained),
+        reported('RSS growth retained, per endpoint', 'bytes', retainedPerEndpoint),
+        reported(
+          "the ring's own count (arena chunks + index), per endpoint",
+          'bytes',
+          ringPerEndpoint,
+        ),
       ],
       notes: [
         `making the entries' bytes took ${fmt(results.map((r) => r.generateSeconds))} s per run, off the clock (in chunks of 5,000 ahead of decoding)`,

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
-import { join } from 'node:path';
-import { freePort, inFreshProcess, removeDir, startTsProcess, tempDir } from '../lib/processes';
+import { loopDelayP99, registerEndpoints, startAllInOne } from '../lib/all-in-one-app';
+import { inFreshProcess } from '../lib/processes';
 import { type PacedLoadInput, type PacedResult } from '../lib/paced-load';
 import { reported, type BenchCase } from '../lib/result';
 import { percentile, summarize } from '../lib/stats';
@@ -120,49 +120,10 @@ async function measure(
   thread: 'worker' | 'main',
   options: { seconds: number; endpointCount: number; runs: number; autocannon: boolean },
 ): Promise<ModeFigures> {
-  const dir = tempDir(`rest-${thread}`);
-  const port = await freePort();
-  const app = startTsProcess(`all-in-one (${thread})`, 'services/all-in-one/src/main.ts', {
-    PORT: String(port),
-    ROTOR_DATA_DIR: dir,
-    SQLITE_PATH: join(dir, 'rotor.sqlite'),
-    SQLITE_THREAD: thread,
-    LOG_LEVEL: 'warn',
-    // The default (600/min, burst 100, per API key) would answer most of this with 429.
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    RATE_LIMIT_BURST: '1000000',
-  });
+  const app = await startAllInOne(thread, { env: { SQLITE_THREAD: thread } });
   try {
-    // The development API key, printed once on the first start.
-    const keyLine = await app.waitForLine(/^\s+rk_[A-Za-z0-9_-]{43}\s*$/, 60_000);
-    const base = `http://127.0.0.1:${port}`;
-    // The key is printed before the app listens: wait until it answers (60 s at most).
-    for (let attempt = 0; ; attempt++) {
-      const health = await fetch(`${base}/health`).catch(() => undefined);
-      if (health?.ok) break;
-      if (attempt >= 600) throw new Error(`the all-in-one app did not get ready on ${base}`);
-      await new Promise((wake) => setTimeout(wake, 100));
-    }
-    const headers = {
-      authorization: `Bearer ${keyLine.trim()}`,
-      'content-type': 'application/json',
-    };
-    const endpoints: string[] = [];
-    for (let i = 0; i < options.endpointCount; i += 8)
-      endpoints.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(8, options.endpointCount - i) }, async (_, j) => {
-            const response = await fetch(`${base}/v1/webhooks/endpoints`, {
-              method: 'POST',
-              headers,
-              body: JSON.stringify({ url: `https://receiver.test/hooks/${i + j}` }),
-            });
-            if (response.status !== 201)
-              throw new Error(`register: ${response.status} ${await response.text()}`);
-            return ((await response.json()) as { id: string }).id;
-          }),
-        )),
-      );
+    const { base, headers } = app;
+    const endpoints = await registerEndpoints(app, options.endpointCount);
     const body = JSON.stringify({ expire_current_in: 0, force: true });
     const paths = endpoints.map((id) => `/v1/webhooks/endpoints/${id}/secret/rotate`);
     let sent = 0;
@@ -179,13 +140,6 @@ async function measure(
       };
       sent += RATE * runSeconds;
       return inFreshProcess<PacedResult>('paced-load', input);
-    };
-    /** The app's event-loop delay p99 since the previous scrape, in ms. */
-    const loopDelayP99 = async (): Promise<number> => {
-      const text = await (await fetch(`${base}/metrics`)).text();
-      const line = /^rotor_gateway_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
-      if (!line) throw new Error('no nodejs_eventloop_lag_p99_seconds in /metrics');
-      return Number(line[1]) * 1000;
     };
     let turn = 0;
     const cannon = (runSeconds: number) =>
@@ -231,9 +185,9 @@ async function measure(
       cannonFailed: [],
     };
     for (let run = 0; run < options.runs; run++) {
-      await loopDelayP99(); // resets the app's histogram
+      await loopDelayP99(base); // resets the app's histogram
       const steady = await paced(options.seconds);
-      figures.loopP99.push(await loopDelayP99());
+      figures.loopP99.push(await loopDelayP99(base));
       figures.p50.push(percentile(steady.fromDue, 50));
       figures.p99.push(percentile(steady.fromDue, 99));
       figures.p99Sent.push(percentile(steady.fromSent, 99));
@@ -250,6 +204,5 @@ async function measure(
     return figures;
   } finally {
     await app.stop();
-    removeDir(dir);
   }
 }

@@ -52,12 +52,27 @@ export const rotatePeer: BenchCase = {
       ring,
     );
     const meta = () => ({ actor: 'bench', requestId: randomUUID() });
-    const rotor: Rotations = {
-      register: async () =>
-        (await service.register({ meta: meta(), tenantId: 'bench' })).endpoint.id,
+    const rotationsOf = (on: EndpointCommandsService): Rotations => ({
+      register: async () => (await on.register({ meta: meta(), tenantId: 'bench' })).endpoint.id,
       rotate: (endpointId) =>
-        service.rotate({ meta: meta(), endpointId, expireCurrentIn: 0, force: true }),
-    };
+        on.rotate({ meta: meta(), endpointId, expireCurrentIn: 0, force: true }),
+    });
+    const rotor = rotationsOf(service);
+    // The same path without the audit key: what signing each event (Ed25519) costs, which
+    // the peer does not do. Reported, not judged: Rotor always runs signed.
+    const unsignedStore = createEventStore({
+      kind: 'sqlite',
+      sqlitePath: join(dir, 'rotor-unsigned.sqlite'),
+    });
+    const unsignedRing = { ...ring, audit: undefined };
+    const unsigned = rotationsOf(
+      new EndpointCommandsService(
+        unsignedStore,
+        new DataKeyVault(unsignedStore, ring),
+        () => new Date(),
+        unsignedRing,
+      ),
+    );
     const peerError = 'error' in emmett ? emmett.error : undefined;
     const peer =
       'error' in emmett ? undefined : await emmettRotations(emmett, join(dir, 'emmett.sqlite'));
@@ -120,9 +135,12 @@ export const rotatePeer: BenchCase = {
       }
       const rotorRate: number[] = [];
       const emmettRate: number[] = [];
+      const unsignedRate: number[] = [];
+      await throughput(unsigned); // its warm-up
       for (let run = 0; run < runs; run++) {
         rotorRate.push(await throughput(rotor));
         if (peer) emmettRate.push(await throughput(peer));
+        unsignedRate.push(await throughput(unsigned));
         groupedRows.push(raw.groupedRowsPerSecond(clients, 10));
       }
 
@@ -143,6 +161,18 @@ export const rotatePeer: BenchCase = {
             : {}),
           target: '>= 8x emmett',
           met: peerRate ? ratioOf(rate, peerRate) >= 8 : false,
+        },
+        {
+          label: `${clients} concurrent clients, Rotor without audit signatures (unsigned chain)`,
+          unit: 'rotations/s',
+          rotor: summarize(unsignedRate),
+          ...(peerRate
+            ? {
+                baseline: { label: 'emmett CommandHandler + emmett-sqlite', value: peerRate },
+                ratio: ratioOf(summarize(unsignedRate), peerRate),
+              }
+            : {}),
+          target: '(reported)',
         },
         {
           label: 'sequential rotation, median latency vs emmett',
@@ -188,7 +218,9 @@ export const rotatePeer: BenchCase = {
           concurrentClients: `${clients}, each on a fresh endpoint of its own each run`,
           rotationsPerClient: perClient,
           runs,
-          order: `sequential: Rotor, raw append and emmett in turns of ${CHUNK}; concurrent: Rotor, emmett, then 10 raw transactions of ${clients} appends, each run`,
+          unsigned:
+            'the same Rotor path with a KEK ring without its audit key (chain v1, no Ed25519 per event), its own file',
+          order: `sequential: Rotor, raw append and emmett in turns of ${CHUNK}; concurrent: Rotor, emmett, Rotor unsigned, then 10 raw transactions of ${clients} appends, each run`,
         },
         metrics,
         ...(peerError ? { notes: [`emmett peer unavailable: ${peerError}`] } : {}),
@@ -197,6 +229,7 @@ export const rotatePeer: BenchCase = {
       opened?.close();
       await peer?.close();
       await store.close();
+      await unsignedStore.close();
       removeDir(dir);
     }
   },

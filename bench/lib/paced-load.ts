@@ -17,6 +17,11 @@ export interface PacedResult {
   /** Requests completed per second, over the whole run. */
   readonly achievedRate: number;
   readonly statusCounts: Record<string, number>;
+  /**
+   * How late the generator itself wrote requests (written - due), ms, p99: above a few ms
+   * the generator, not the server, is what fell behind, and the run says nothing.
+   */
+  readonly sendLagP99: number;
 }
 
 /**
@@ -25,25 +30,33 @@ export interface PacedResult {
  * time, so a server that falls behind shows it (no coordinated omission). autocannon's
  * `overallRate` cannot do this: it gives each connection a quota per second, which its
  * connections spend back to back at the start of every second.
+ *
+ * With `warmupSeconds`, the load runs that much longer first and those requests are sent
+ * but not counted: a generator fresh out of start-up (JIT, first connections) runs late for
+ * a moment, and that lateness is its own, not the server's.
  */
 export const pacedLoad = async (options: {
   readonly url: string;
   readonly rate: number;
   readonly seconds: number;
+  readonly warmupSeconds?: number;
   readonly maxSockets?: number;
   readonly next: (i: number) => PacedRequest;
 }): Promise<PacedResult> => {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 });
-  const total = Math.round(options.rate * options.seconds);
+  const uncounted = Math.round(options.rate * (options.warmupSeconds ?? 0));
+  const total = uncounted + Math.round(options.rate * options.seconds);
   const intervalNs = 1e9 / options.rate;
   const fromDue: number[] = [];
   const fromSent: number[] = [];
+  const sendLag: number[] = [];
   const statusCounts: Record<string, number> = {};
   let non2xx = 0;
   let errors = 0;
   let fired = 0;
   let settled = 0;
+  let counted = 0;
   const start = process.hrtime.bigint();
   const elapsedNs = () => Number(process.hrtime.bigint() - start);
 
@@ -54,6 +67,10 @@ export const pacedLoad = async (options: {
       const sent = elapsedNs();
       const finish = (status?: number) => {
         const end = elapsedNs();
+        if (++settled === total) done();
+        if (i < uncounted) return;
+        counted += 1;
+        sendLag.push((sent - due) / 1e6);
         if (status === undefined) errors += 1;
         else {
           statusCounts[status] = (statusCounts[status] ?? 0) + 1;
@@ -61,7 +78,6 @@ export const pacedLoad = async (options: {
           fromDue.push((end - due) / 1e6);
           fromSent.push((end - sent) / 1e6);
         }
-        if (++settled === total) done();
       };
       const req = request(
         {
@@ -92,7 +108,7 @@ export const pacedLoad = async (options: {
     };
     tick();
   });
-  const seconds = elapsedNs() / 1e9;
+  const seconds = (elapsedNs() - uncounted * intervalNs) / 1e9;
   agent.destroy();
   const ascending = (a: number, b: number) => a - b;
   return {
@@ -100,8 +116,9 @@ export const pacedLoad = async (options: {
     fromSent: fromSent.sort(ascending),
     non2xx,
     errors,
-    achievedRate: settled / seconds,
+    achievedRate: counted / seconds,
     statusCounts,
+    sendLagP99: sendLag.sort(ascending)[Math.max(0, Math.ceil(0.99 * sendLag.length) - 1)] ?? 0,
   };
 };
 
@@ -110,6 +127,8 @@ export interface PacedLoadInput {
   readonly url: string;
   readonly rate: number;
   readonly seconds: number;
+  /** Sent first and not counted (see `pacedLoad`). */
+  readonly warmupSeconds?: number;
   readonly method: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
@@ -128,6 +147,7 @@ export const pacedLoadTask = (input: PacedLoadInput): Promise<PacedResult> =>
     url: input.url,
     rate: input.rate,
     seconds: input.seconds,
+    ...(input.warmupSeconds === undefined ? {} : { warmupSeconds: input.warmupSeconds }),
     next: (i) => ({
       method: input.method,
       path: input.paths[(input.offset + i) % input.paths.length],
@@ -135,3 +155,8 @@ export const pacedLoadTask = (input: PacedLoadInput): Promise<PacedResult> =>
       ...(input.body === undefined ? {} : { body: input.body }),
     }),
   });
+
+/** Several open-loop streams at once from one process, each with its own rate and paths. */
+export const pacedMixTask = (input: {
+  streams: readonly PacedLoadInput[];
+}): Promise<PacedResult[]> => Promise.all(input.streams.map(pacedLoadTask));

@@ -118,13 +118,23 @@ export const startTsProcess = (
   nodeArgs: readonly string[] = [],
 ): Child =>
   track(
-    spawn(process.execPath, [...nodeArgs, ...TS_NODE_ARGS, join(ROOT, entry)], {
+    spawn(process.execPath, [...profiling(), ...nodeArgs, ...TS_NODE_ARGS, join(ROOT, entry)], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
     what,
   );
+
+/**
+ * BENCH_CPU_PROFILE=<dir>: every service process a benchmark starts writes a V8 CPU profile
+ * there when it stops (open it in Chrome DevTools): how the README's reasons for a missed
+ * target were found.
+ */
+const profiling = (): string[] => {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
+};
 
 /** Any executable (nats-server, a compiled CLI), with `env` added to this process's. */
 export const startProcess = (

@@ -7,6 +7,7 @@ const TASKS: Record<string, () => Promise<(input: never) => unknown>> = {
   'replay-verify': async () => (await import('../cases/replay')).verifyTask,
   'keyring-load': async () => (await import('../cases/keyring-scale')).loadTask,
   'paced-load': async () => (await import('./paced-load')).pacedLoadTask,
+  'paced-mix': async () => (await import('./paced-load')).pacedMixTask,
 };
 
 async function main(): Promise<void> {

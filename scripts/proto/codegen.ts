@@ -44,6 +44,7 @@ const SCALARS: Record<string, ScalarKind> = {
 const INTEGERS = new Set<ScalarKind>(['int32', 'uint32', 'int64', 'uint64']);
 const FIELD_OPTIONS = new Set([
   'proto3_optional',
+  'json_name',
   ...['max_length', 'min_length', 'format', 'minimum', 'maximum', 'max_items'].map(OPTION),
 ]);
 
@@ -178,7 +179,12 @@ const fieldOf = (field: protobuf.Field, where: string): FieldSchema => {
     if (!FIELD_OPTIONS.has(key)) fail(where, `unknown option ${key}`);
   const optional = options.proto3_optional === true;
   const repeated = field.repeated;
-  const base = { name: jsonName(field.name), proto: field.name, optional, repeated };
+  // A json_name replaces the proto3 default, as in protoc (signer.proto: the HTTP header names).
+  const named = options.json_name;
+  if (named !== undefined && (typeof named !== 'string' || named === ''))
+    fail(where, 'json_name must be a non-empty string');
+  const name = (named as string | undefined) ?? jsonName(field.name);
+  const base = { name, proto: field.name, optional, repeated };
 
   let kind: FieldSchema['kind'];
   const extra: Partial<Record<keyof FieldSchema, unknown>> = {};
@@ -274,10 +280,28 @@ const RESERVED = new Set([
   'JsonObject',
 ]);
 
+/** `RotateSecret` -> `rotateSecret`: an rpc's key in SUBJECTS. */
+const methodKey = (method: string) => method.charAt(0).toLowerCase() + method.slice(1);
+
+/** The rpcs grouped by the `<service>` of their subject, in declaration order. */
+const subjectsByService = (rpcs: readonly RpcDecl[]) => {
+  const groups = new Map<string, RpcDecl[]>();
+  for (const r of rpcs) {
+    const service = r.subject.split('.')[1];
+    groups.set(service, [...(groups.get(service) ?? []), r]);
+  }
+  return groups;
+};
+
 const checkReferences = (model: ContractModel) => {
   const subjects = model.rpcs.map((r) => r.subject);
   const dup = subjects.find((s, i) => subjects.indexOf(s) !== i);
   if (dup) fail(dup, 'two rpcs use this subject');
+  for (const [service, rpcs] of subjectsByService(model.rpcs)) {
+    const keys = rpcs.map((r) => methodKey(r.method));
+    const same = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (same) fail(`SUBJECTS.${service}.${same}`, 'two rpcs of this service share a method name');
+  }
   const names = [...model.messages, ...model.enums].map((d) => d.name);
   const clash = names.find((n, i) => names.indexOf(n) !== i);
   if (clash) fail(clash, 'declared twice');
@@ -288,6 +312,9 @@ const checkReferences = (model: ContractModel) => {
 // ---------------------------------------------------------------------------- rendering
 
 const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** A property name as TypeScript needs it: quoted unless an identifier (`'webhook-id'`). */
+const property = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : quote(name));
 
 const doc = (comment: string | null | undefined, indent = ''): string[] => {
   if (!comment) return [];
@@ -352,8 +379,8 @@ export const renderModel = (model: ContractModel): string => {
   const out: string[] = [
     HEADER,
     `// Sources: ${model.files.map((f) => `proto/${f}`).join(', ')}.`,
-    '// Conventions (JSON wire format, lowerCamelCase names, `optional` = may be absent): see',
-    '// the top of any .proto file.',
+    '// Conventions (JSON wire format, lowerCamelCase names unless a field sets json_name,',
+    '// `optional` = may be absent): see the top of any .proto file.',
     '/* eslint-disable */',
     '',
     "import type { MessageSchema, RpcSchema } from '../schema';",
@@ -378,7 +405,7 @@ export const renderModel = (model: ContractModel): string => {
       out.push('', ...doc(m.comment), `export interface ${m.name} {`);
       for (const f of m.fields) {
         out.push(...doc(m.comments.get(f.name), '  '));
-        out.push(`  readonly ${f.name}${f.optional ? '?' : ''}: ${tsType(f)};`);
+        out.push(`  readonly ${property(f.name)}${f.optional ? '?' : ''}: ${tsType(f)};`);
       }
       out.push('}');
     }
@@ -410,6 +437,18 @@ export const renderModel = (model: ContractModel): string => {
     "export type RequestOf<S extends RpcSubject> = RotorRpcs[S]['request'];",
     "export type ReplyOf<S extends RpcSubject> = RotorRpcs[S]['reply'];",
   );
+
+  out.push(
+    '',
+    '/** Every subject by service and method (`rotor.<service>.<verb>`): SUBJECTS.signer.sign. */',
+    'export const SUBJECTS = {',
+  );
+  for (const [service, rpcs] of subjectsByService(model.rpcs)) {
+    out.push(`  ${service}: {`);
+    for (const r of rpcs) out.push(`    ${methodKey(r.method)}: ${quote(r.subject)},`);
+    out.push('  },');
+  }
+  out.push('} as const;');
 
   out.push(
     '',

@@ -83,19 +83,19 @@ describeWithNats('the NATS API, from a plain nats.js client', (natsUrl) => {
     };
     const signed = await waitFor(async () => {
       const reply = await call('rotor.signer.sign', sign);
-      return reply.headers?.webhookSignature?.split(' ').length === 2 ? reply : undefined;
+      return reply.headers?.['webhook-signature']?.split(' ').length === 2 ? reply : undefined;
     }, 'the signer to sign with both keys');
-    const headers = {
-      'webhook-id': signed.headers.webhookId,
-      'webhook-timestamp': signed.headers.webhookTimestamp,
-      'webhook-signature': signed.headers.webhookSignature,
-    };
     for (const secret of [registered.secret, rotated.secret])
-      expect(() => new Webhook(secret).verify(sign.payload, headers)).not.toThrow();
+      expect(() => new Webhook(secret).verify(sign.payload, signed.headers)).not.toThrow();
 
     const batch = await call('rotor.signer.sign-batch', { items: [sign, sign] });
     expect(batch.results).toHaveLength(2);
-    expect(batch.results[0].headers.webhookSignature).toBe(signed.headers.webhookSignature);
+    expect(batch.results[0].headers).toEqual(signed.headers);
+    // Signing for a tenant: its own endpoint signs the same; another's is not found.
+    const asAcme = await call('rotor.signer.sign', { ...sign, tenantId: 'acme' });
+    expect(asAcme.headers).toEqual(signed.headers);
+    const asGlobex = await call('rotor.signer.sign', { ...sign, tenantId: 'globex' });
+    expect(asGlobex.error).toMatchObject({ code: 'endpoint_not_found', status: 404 });
 
     const view = await waitFor(async () => {
       const reply = succeeded(
@@ -230,15 +230,7 @@ describeWithNats('the NATS API, from a plain nats.js client', (natsUrl) => {
     await waitFor(async () => {
       const signed = succeeded(await call('rotor.signer.sign', sign));
       if (!signed) return false;
-      const { webhookId, webhookTimestamp, webhookSignature } = signed.headers as Record<
-        string,
-        string
-      >;
-      new Webhook(rotatedTo).verify(sign.payload, {
-        'webhook-id': webhookId,
-        'webhook-timestamp': webhookTimestamp,
-        'webhook-signature': webhookSignature,
-      });
+      new Webhook(rotatedTo).verify(sign.payload, signed.headers as Record<string, string>);
       return true;
     }, 'the signer signing with the supplied secret');
   });

@@ -47,7 +47,7 @@ describeIfNats('NATS outage: kill -9 and restart of nats-server (int)', () => {
     })['webhook-signature'];
     try {
       const signed = await rotor.get('signer', SignerService).sign(request);
-      return signed.headers.webhookSignature.split(' ')[0] === expected;
+      return signed.headers['webhook-signature'].split(' ')[0] === expected;
     } catch {
       return false;
     }

@@ -10,8 +10,13 @@ import {
   renderContracts,
 } from '../../../scripts/proto/codegen';
 import { staleness } from '../../../scripts/proto/check';
-import { MESSAGE_SCHEMAS, RPC_SCHEMAS, type MessageName } from './generated/rotor.v1';
-import { SUBJECTS } from './subjects';
+import {
+  MESSAGE_SCHEMAS,
+  RPC_SCHEMAS,
+  SUBJECTS,
+  type MessageName,
+  type RpcSubject,
+} from './generated/rotor.v1';
 
 describe('generated contracts', () => {
   const generated = renderContracts();
@@ -39,9 +44,16 @@ describe('generated contracts', () => {
     expect(staleness('a\n', undefined)).toMatch(/missing/);
   });
 
-  it('define exactly the subjects of subjects.ts', () => {
+  it('name every subject once in SUBJECTS, by its service and its method', () => {
     const subjects = Object.values(SUBJECTS).flatMap((verbs) => Object.values(verbs));
     expect(Object.keys(RPC_SCHEMAS).sort()).toEqual([...subjects].sort());
+    for (const [service, verbs] of Object.entries(SUBJECTS))
+      for (const [method, subject] of Object.entries(verbs))
+        expect(RPC_SCHEMAS[subject as RpcSubject]).toMatchObject({
+          subject: expect.stringMatching(new RegExp(`^rotor\\.${service}\\.`)),
+          method: method.charAt(0).toUpperCase() + method.slice(1),
+        });
+    expect(SUBJECTS.command.rotateSecret).toBe('rotor.command.rotate-secret');
   });
 
   it('refer only to messages they define', () => {
@@ -57,12 +69,12 @@ describe('generated contracts', () => {
 
   it('use the proto3 JSON names', () => {
     expect(jsonName('endpoint_id')).toBe('endpointId');
-    expect(jsonName('previous_secret_expires_at')).toBe('previousSecretExpiresAt');
+    expect(jsonName('previous_key_expires_at')).toBe('previousKeyExpiresAt');
     expect(jsonName('url')).toBe('url');
     expect(MESSAGE_SCHEMAS.SignatureHeaders.fields.map((f) => f.name)).toEqual([
-      'webhookId',
-      'webhookTimestamp',
-      'webhookSignature',
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
     ]);
   });
 });
@@ -111,6 +123,12 @@ describe('the generator', () => {
     );
   });
 
+  it('keys a field by its json_name, quoted when it is no identifier', () => {
+    const out = generate('message H { string id = 1 [json_name = "webhook-id"]; }');
+    expect(out).toContain("export interface H {\n  readonly 'webhook-id': string;\n}");
+    expect(out).toContain("{ name: 'webhook-id', proto: 'id', kind: 'string'");
+  });
+
   it.each([
     [
       'an unknown option',
@@ -131,6 +149,13 @@ describe('the generator', () => {
     ['bytes', 'message M { bytes a = 1; }', /type bytes is not supported/],
     ['a oneof', 'message M { oneof o { string a = 1; string b = 2; } }', /oneof o/],
     ['a global name', 'message Error { string a = 1; }', /shadow a TypeScript global/],
+    [
+      'two rpcs of one service with one method name',
+      'message M { string a = 1; }\n' +
+        'service S { rpc Do(M) returns (M) { option (rotor.v1.subject) = "rotor.s.a"; } }\n' +
+        'service T { rpc Do(M) returns (M) { option (rotor.v1.subject) = "rotor.s.b"; } }',
+      /share a method name/,
+    ],
     [
       'an rpc without subject',
       'message M { string a = 1; }\nservice S { rpc Do(M) returns (M); }',

@@ -27,7 +27,7 @@ export type ScalarKind =
 export type FieldKind = ScalarKind | 'enum' | 'message' | 'struct';
 
 export interface FieldSchema {
-  /** The proto3 JSON name (lowerCamelCase): the key on the wire. */
+  /** The proto3 JSON name (lowerCamelCase, or the field's json_name): the key on the wire. */
   readonly name: string;
   /** The name in the .proto file (snake_case). */
   readonly proto: string;

@@ -1,31 +1,10 @@
-/**
- * Every NATS subject Rotor serves: `rotor.<service>.<verb>` (DESIGN §4). Each service
- * subscribes in a queue group named after itself, so instances share the load. The request
- * and reply messages of each subject are defined in `proto/rotor/v1/`.
- */
-export const SUBJECTS = {
-  command: {
-    registerEndpoint: 'rotor.command.register-endpoint',
-    rotateSecret: 'rotor.command.rotate-secret',
-    revokePreviousSecret: 'rotor.command.revoke-previous-secret',
-    expirePreviousSecret: 'rotor.command.expire-previous-secret',
-    deleteEndpoint: 'rotor.command.delete-endpoint',
-    rotateOnSchedule: 'rotor.command.rotate-on-schedule',
-    markRotationDue: 'rotor.command.mark-rotation-due',
-  },
-  signer: {
-    sign: 'rotor.signer.sign',
-    signBatch: 'rotor.signer.sign-batch',
-  },
-  query: {
-    getEndpoint: 'rotor.query.get-endpoint',
-    listEndpoints: 'rotor.query.list-endpoints',
-    listKeys: 'rotor.query.list-keys',
-    getHistory: 'rotor.query.get-history',
-    getPublicKeys: 'rotor.query.get-public-keys',
-  },
-} as const;
+import { SUBJECTS } from './generated/rotor.v1';
 
+/**
+ * The NATS subjects (`rotor.<service>.<verb>`, DESIGN §4) are generated from the rpcs of
+ * proto/rotor/v1 into `SUBJECTS` (generated/rotor.v1.ts). Each service subscribes in a
+ * queue group named after itself, so instances share the load.
+ */
 export type ServiceName = keyof typeof SUBJECTS | 'projector' | 'expiry' | 'gateway' | 'cli';
 
 /** Queue group of a service: one reply per request however many instances run. */

@@ -138,14 +138,12 @@ describe('validateMessage', () => {
       }).map((e) => e.field),
     ).toEqual(['tenantId', 'endpointId']);
     const rotated = REPLIES['rotor.command.rotate-secret'];
-    for (const previousSecretExpiresAt of [
+    for (const previousKeyExpiresAt of [
       '2025-01-31',
       '2025-01-31T12:00:00',
       '2025-02-30T12:00:00Z x',
     ])
-      expect(errorsOf('RotateSecretReply', { ...rotated, previousSecretExpiresAt })).toHaveLength(
-        1,
-      );
+      expect(errorsOf('RotateSecretReply', { ...rotated, previousKeyExpiresAt })).toHaveLength(1);
     expect(
       errorsOf('RotateSecretReply', { ...rotated, keyId: 'key_lowercase00000000000000' }),
     ).toEqual([{ field: 'keyId', message: expect.stringMatching(/^must be a key id/) }]);

@@ -52,7 +52,10 @@ const isWrongExpectedRevision = (error: unknown): boolean =>
  * and deleting the data-key stream makes every secret of the endpoint unrecoverable.
  */
 export class DataKeyVault {
-  private readonly cache = new Map<string, { wrappedKey: string; dataKey: Buffer }>();
+  private readonly cache = new Map<
+    string,
+    { wrappedKey: string; kekId: string; dataKey: Buffer }
+  >();
   private readonly actor: string;
   private readonly clock: () => Date;
   private readonly cacheSize: number;
@@ -95,7 +98,7 @@ export class DataKeyVault {
         [this.toAppend(event, undefined, context)],
         'no_stream',
       );
-      this.remember(endpointId, event.data.wrappedKey, dataKey);
+      this.remember(endpointId, kekId, event.data.wrappedKey, dataKey);
       return { ...event.data, revision: result.nextExpectedRevision };
     } catch (error) {
       if (!isWrongExpectedRevision(error)) throw error;
@@ -121,7 +124,7 @@ export class DataKeyVault {
       wrapped.wrappedKey,
       dataKeyAad(wrapped.endpointId),
     );
-    this.remember(wrapped.endpointId, wrapped.wrappedKey, dataKey);
+    this.remember(wrapped.endpointId, wrapped.kekId, wrapped.wrappedKey, dataKey);
     return Buffer.from(dataKey);
   }
 
@@ -135,6 +138,21 @@ export class DataKeyVault {
     if (cached) return Buffer.from(cached.dataKey);
     const wrapped = await this.get(endpointId);
     return wrapped ? this.unwrap(wrapped) : undefined;
+  }
+
+  /**
+   * What a writer seals a new key of the endpoint with: its data key (a copy) and the id of
+   * the KEK that wraps it, served from memory after first use like `dataKeyOf`, so a
+   * rotation does not read the data-key stream each time. A deletion elsewhere cannot slip
+   * past a stale entry: the writer appends expecting the revision of an endpoint that was
+   * not deleted, so its append conflicts and the command is decided again on the deletion.
+   * (A re-wrap elsewhere leaves the data key as it was; only the recorded KEK id lags.)
+   */
+  async sealingKeyOf(endpointId: string): Promise<{ kekId: string; dataKey: Buffer } | undefined> {
+    const cached = this.cache.get(endpointId);
+    if (cached) return { kekId: cached.kekId, dataKey: Buffer.from(cached.dataKey) };
+    const wrapped = await this.get(endpointId);
+    return wrapped ? { kekId: wrapped.kekId, dataKey: this.unwrap(wrapped) } : undefined;
   }
 
   /**
@@ -173,7 +191,7 @@ export class DataKeyVault {
           [this.toAppend(event, events.at(-1), context)],
           current.revision,
         );
-        this.remember(endpointId, event.data.wrappedKey, dataKey);
+        this.remember(endpointId, kekId, event.data.wrappedKey, dataKey);
         return 'rewrapped';
       } catch (error) {
         if (errorCode(error) === 'stream_deleted') return 'shredded';
@@ -221,9 +239,9 @@ export class DataKeyVault {
     return chained;
   }
 
-  private remember(endpointId: string, wrappedKey: string, dataKey: Buffer): void {
+  private remember(endpointId: string, kekId: string, wrappedKey: string, dataKey: Buffer): void {
     this.forget(endpointId);
-    this.cache.set(endpointId, { wrappedKey, dataKey: Buffer.from(dataKey) });
+    this.cache.set(endpointId, { wrappedKey, kekId, dataKey: Buffer.from(dataKey) });
     if (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.forget(oldest);

@@ -198,6 +198,51 @@ describe('verifySignature', () => {
     expect(verify(headers, [newest])).toEqual({ ok: true, matchedIndex: 0 });
   });
 
+  it('given many signatures with the matching one last, when verified, then it is found', () => {
+    const good = referenceHeaders(newest)['webhook-signature'];
+    const others = Array.from(
+      { length: 20 },
+      () => referenceHeaders(stranger)['webhook-signature'],
+    );
+    const headers = {
+      ...referenceHeaders(newest),
+      'webhook-signature': `${others.join(' ')}  ${good} `,
+    };
+
+    expect(verify(headers, [previous, newest])).toEqual({ ok: true, matchedIndex: 1 });
+  });
+
+  it('given a v1 signature longer than a digest that starts with the right one, when verified, then it does not match', () => {
+    const digest = Buffer.from(referenceHeaders(newest)['webhook-signature'].slice(3), 'base64');
+    const longer = (extra: number) =>
+      `v1,${Buffer.concat([digest, Buffer.alloc(extra, 1)]).toString('base64')}`;
+    for (const extra of [1, 16, 31, 200]) {
+      const headers = { ...referenceHeaders(newest), 'webhook-signature': longer(extra) };
+      expect(verify(headers, [newest])).toEqual({ ok: false, reason: 'no_matching_signature' });
+    }
+  });
+
+  it('given a v1 signature spelled with characters base64 skips, when verified, then it reads as Buffer.from does', () => {
+    const text = referenceHeaders(newest)['webhook-signature'].slice(3);
+    // Well past the length the fixed slots take directly.
+    const spelled = text.split('').join('!!');
+    expect(Buffer.from(spelled, 'base64')).toEqual(Buffer.from(text, 'base64'));
+    const headers = { ...referenceHeaders(newest), 'webhook-signature': `v1,${spelled}` };
+
+    expect(verify(headers, [newest])).toEqual({ ok: true, matchedIndex: 0 });
+  });
+
+  it('given a call after one that matched, when its own signatures do not, then nothing of the first counts', () => {
+    const good = referenceHeaders(newest)['webhook-signature'];
+    const wrong = referenceHeaders(stranger)['webhook-signature'];
+    // The matching digest is decoded second, behind a wrong one.
+    const first = { ...referenceHeaders(newest), 'webhook-signature': `${wrong} ${good}` };
+    expect(verify(first, [newest]).ok).toBe(true);
+    const second = { ...first, 'webhook-signature': `v1, v1,short ${wrong}` };
+
+    expect(verify(second, [newest])).toEqual({ ok: false, reason: 'no_matching_signature' });
+  });
+
   it('given a valid signature under an unknown version only, when verified, then it does not count', () => {
     const headers = referenceHeaders(newest);
     const renamed = {

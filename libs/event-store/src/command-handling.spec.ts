@@ -462,15 +462,14 @@ describe('handleCommand', () => {
       return { counted, reads };
     };
 
-    it('reads only the events after the cached revision, and decides as without it', async () => {
+    it('decides on the cached fold without reading the stream, and decides as without it', async () => {
       const cache = new StreamFoldCache<EndpointState, EndpointEvent>();
       const { counted, reads } = readsOf(store);
       await handle(counted, register, { cache });
       for (let n = 2; n <= 6; n += 1) handled(await handle(counted, rotate(n, true), { cache }));
 
-      // One full read for the first command, then one read from the next revision each.
-      expect(reads[0]).toBeUndefined();
-      expect(reads.slice(1)).toEqual([1, 2, 4, 6, 8]);
+      // One full read for the first command; the appends that followed proved the fold current.
+      expect(reads).toStrictEqual([undefined]);
       const cached = cache.get(STREAM)!;
       const fresh = (await store.read(STREAM)).map(upcast).reduce(evolve, initialState());
       expect(cached.state).toEqual(fresh);
@@ -504,7 +503,7 @@ describe('handleCommand', () => {
         }),
       );
       const result = handled(await handle(counted, rotate(2, true), { cache }));
-      expect(reads).toStrictEqual([1, undefined]);
+      expect(reads).toStrictEqual([undefined]);
       expect(result.nextExpectedRevision).toBe(3);
       expect(cache.get(STREAM)?.head?.revision).toBe(3);
     });
@@ -534,8 +533,26 @@ describe('handleCommand', () => {
       });
       handled(await handle(store, rotate(3, true)));
       const { counted, reads } = readsOf(store);
-      handled(await handle(counted, rotate(4, true), { cache }));
+      // Refused on the cached fold (an overlap is running): read again before answering.
+      const refused = await handle(counted, rotate(4), { cache });
+      expect(refused).toMatchObject({ code: 'rotation_in_progress' });
       expect(reads).toStrictEqual([2, undefined]);
+      expect(cache.get(STREAM)?.head?.revision).toBe((await store.read(STREAM)).length - 1);
+    });
+
+    it('given a cached fold that refuses, when the stream moved on and allows it, then it appends', async () => {
+      const cache = new StreamFoldCache<EndpointState, EndpointEvent>();
+      await handle(store, register, { cache });
+      handled(await handle(store, rotate(2), { cache })); // an overlap begins: cached
+      // Another writer ends the overlap; the cache does not know.
+      const revoke: EndpointCommand = {
+        type: 'RevokePreviousSecret',
+        data: { endpointId: ENDPOINT },
+        now: NOW,
+      };
+      handled(await handle(store, revoke));
+      const result = handled(await handle(store, rotate(3), { cache }));
+      expect(result.events[0]).toMatchObject({ type: 'SecretRotated' });
     });
 
     it('evicts the least recently used stream beyond its capacity', () => {

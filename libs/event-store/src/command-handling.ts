@@ -128,7 +128,7 @@ export async function handleCommand<State, Event, Rejection>(
 ): Promise<
   CommandHandled<State, Event> | CommandReplayed<State, Event> | Rejection | IdempotencyKeyReused
 > {
-  const { store, stream, decide, toStored, metadata, now, cache } = options;
+  const { store, stream, toStored, metadata, now, cache } = options;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
     throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
@@ -136,29 +136,33 @@ export async function handleCommand<State, Event, Rejection>(
 
   let lastConflict: WrongExpectedRevisionError | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    // After a conflict, from scratch: whatever the cache held, the store has moved on.
     const at = now();
-    const fold = await load(options, attempt === 1 ? cache?.get(stream) : undefined, at);
+    // After a conflict, from scratch: whatever the cache held, the store has moved on.
+    const cached = attempt === 1 ? cache?.get(stream) : undefined;
+    let fold = cached ?? (await load(options, undefined, at));
+    let verdict = judge(options, idempotency, fold, at);
+    // A cached fold is decided on without reading the stream: the append expects its
+    // revision, so a stale fold conflicts and the command is decided again on a fresh read.
+    // An answer that appends nothing (a rejection, a replay, nothing to do) has no such
+    // check, so it is only ever given on a fold just read.
+    if (cached && (verdict.kind !== 'append' || verdict.events.length === 0)) {
+      fold = await load(options, cached, at);
+      verdict = judge(options, idempotency, fold, at);
+    }
     cache?.set(stream, fold);
     const readRevision: ExpectedRevision = fold.head ? fold.head.revision : 'no_stream';
 
-    if (idempotency) {
-      const earlier = fold.executions.get(idempotency.scope);
-      if (earlier && isWithinWindow(earlier, at)) {
-        if (earlier.requestDigest !== idempotency.requestDigest)
-          return new IdempotencyKeyReused(earlier);
-        return {
-          replayed: true,
-          events: earlier.events.map((executed) => executed.event),
-          execution: earlier,
-          state: fold.state,
-          nextExpectedRevision: readRevision,
-        };
-      }
-    }
-
-    const decision = decide(fold.state);
-    if (!isEventList(decision)) return decision;
+    if (verdict.kind === 'reused') return new IdempotencyKeyReused(verdict.earlier);
+    if (verdict.kind === 'replay')
+      return {
+        replayed: true,
+        events: verdict.earlier.events.map((executed) => executed.event),
+        execution: verdict.earlier,
+        state: fold.state,
+        nextExpectedRevision: readRevision,
+      };
+    if (verdict.kind === 'rejected') return verdict.rejection;
+    const decision = verdict.events;
     if (decision.length === 0)
       return { replayed: false, events: [], state: fold.state, nextExpectedRevision: readRevision };
 
@@ -210,6 +214,32 @@ export async function handleCommand<State, Event, Rejection>(
     };
   }
   throw new ConcurrencyConflictError(stream, maxAttempts, { cause: lastConflict });
+}
+
+type Verdict<Event, Rejection> =
+  | { readonly kind: 'append'; readonly events: readonly Event[] }
+  | { readonly kind: 'rejected'; readonly rejection: Rejection }
+  | { readonly kind: 'replay'; readonly earlier: RecordedExecution<Event> }
+  | { readonly kind: 'reused'; readonly earlier: RecordedExecution<Event> };
+
+/** What the command comes to on `fold`: an earlier execution answers it, or `decide` does. */
+function judge<State, Event, Rejection>(
+  options: HandleCommandOptions<State, Event, Rejection>,
+  idempotency: { scope: string; requestDigest: string } | undefined,
+  fold: StreamFold<State, Event>,
+  at: Date,
+): Verdict<Event, Rejection> {
+  if (idempotency) {
+    const earlier = fold.executions.get(idempotency.scope);
+    if (earlier && isWithinWindow(earlier, at))
+      return earlier.requestDigest === idempotency.requestDigest
+        ? { kind: 'replay', earlier }
+        : { kind: 'reused', earlier };
+  }
+  const decision = options.decide(fold.state);
+  return isEventList<Event>(decision)
+    ? { kind: 'append', events: decision }
+    : { kind: 'rejected', rejection: decision };
 }
 
 const idempotencyOf = (

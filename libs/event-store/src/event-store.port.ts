@@ -80,6 +80,14 @@ export interface SubscribeOptions {
   readonly onCaughtUp?: () => void;
   readonly onError?: (error: Error) => void;
   /**
+   * For a subscriber that needs the feed only now and then (the audit anchor writer): it
+   * may hear of an event up to this many ms late. The embedded store then does not wake it
+   * on each append but lets events gather, and hands them over in pages, yielding to the
+   * event loop between small batches so that requests are answered meanwhile. Without it,
+   * events arrive as soon as the adapter can deliver them.
+   */
+  readonly background?: { readonly maxLagMs: number };
+  /**
    * Called in place of `onEvent` for an event the audit guard refused (a store verified
    * with the audit key, audit/guarded-event-store.ts): the subscriber fails closed, e.g.
    * stops trusting what it built from that stream. Plain adapters never call it.

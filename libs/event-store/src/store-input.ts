@@ -6,7 +6,7 @@ import type { EventToAppend, ExpectedRevision, StreamFilter } from './event-stor
  */
 export function assertAppendable(
   stream: string,
-  events: readonly EventToAppend[],
+  events: readonly unknown[],
   expected: ExpectedRevision,
 ): void {
   if (typeof stream !== 'string' || stream.length === 0)
@@ -32,6 +32,32 @@ export function toJsonText(value: unknown, what: string): string {
   if (text === undefined) throw new TypeError(`${what} cannot be stored as JSON: no JSON form`);
   return text;
 }
+
+/** An event as a row of the embedded store holds it: data and metadata as JSON text. */
+export interface SerializedEvent {
+  readonly type: string;
+  readonly version: number;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+/**
+ * The batch as rows, all or none: an event that cannot be stored throws before anything is
+ * written. Done where the events are made, so only text crosses to the store's thread.
+ */
+export const serializeEvents = (
+  stream: string,
+  events: readonly EventToAppend[],
+): SerializedEvent[] =>
+  events.map((event, index) => {
+    const what = `event ${index} (${event.type}) of the batch for ${stream}`;
+    return {
+      type: event.type,
+      version: event.version,
+      data: toJsonText(event.data, `the data of ${what}`),
+      metadata: toJsonText(event.metadata, `the metadata of ${what}`),
+    };
+  });
 
 /** A filter must name at least one prefix: an empty list would match nothing, silently. */
 export function assertFilter(filter: StreamFilter | undefined): void {

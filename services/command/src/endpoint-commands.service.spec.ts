@@ -79,7 +79,7 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
     const rotation = await commands.rotate({ meta, endpointId: endpoint.id, expireCurrentIn: 60 });
     expect(rotation).toMatchObject({
       previousKeyId: keyId,
-      previousSecretExpiresAt: '2026-01-01T00:01:00.000Z',
+      previousKeyExpiresAt: '2026-01-01T00:01:00.000Z',
     });
     expect(await codeOf(commands.rotate({ meta, endpointId: endpoint.id }))).toBe(
       'rotation_in_progress',
@@ -204,7 +204,7 @@ describe('EndpointCommandsService (command handling on a real sqlite store)', ()
         endpointId: id,
         previousKeyId: registered.keyId,
         publicKey: expect.stringMatching(/^whpk_/),
-        previousSecretExpiresAt: new Date(start.getTime() + 4200_000).toISOString(),
+        previousKeyExpiresAt: new Date(start.getTime() + 4200_000).toISOString(),
       });
       expect(second).toEqual({ ...first, replayed: true });
       const stream = await store.read(endpointStreamName(id));

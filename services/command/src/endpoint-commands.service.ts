@@ -30,7 +30,6 @@ import {
   openSecret,
   sealSecret,
   type KekRing,
-  type WrappedDataKey,
 } from '@rotor/crypto';
 import {
   DomainError,
@@ -242,7 +241,7 @@ export class EndpointCommandsService {
         ? await this.handOver(endpointId, key)
         : handOverFresh(fresh as KeyMaker, key)),
       previousKeyId: rotated.data.previousKeyId,
-      previousSecretExpiresAt: rotated.data.previousKeyExpiresAt,
+      previousKeyExpiresAt: rotated.data.previousKeyExpiresAt,
       ...replayedFlag(outcome),
     };
   }
@@ -304,11 +303,13 @@ export class EndpointCommandsService {
   ): Promise<KeyMaker | DomainError> {
     if (!isEndpointId(endpointId))
       rejectWith(new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`));
-    let wrapped: WrappedDataKey | undefined;
+    let sealing: { kekId: string; dataKey: Buffer } | undefined;
     try {
-      wrapped = options.mustExist
-        ? await this.vault.get(endpointId)
-        : await this.vault.ensure(endpointId);
+      if (options.mustExist) sealing = await this.vault.sealingKeyOf(endpointId);
+      else {
+        const wrapped = await this.vault.ensure(endpointId);
+        sealing = { kekId: wrapped.kekId, dataKey: this.vault.unwrap(wrapped) };
+      }
     } catch (error) {
       // A deleted endpoint's data-key stream is tombstoned: its id can never be reused.
       if ((error as { code?: unknown }).code === 'stream_deleted')
@@ -316,8 +317,8 @@ export class EndpointCommandsService {
       throw error;
     }
     // No data key: the endpoint never existed or was deleted (its key shredded).
-    if (!wrapped) return new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`);
-    const dataKey = this.vault.unwrap(wrapped);
+    if (!sealing) return new DomainError('endpoint_not_found', `endpoint ${endpointId} not found`);
+    const { kekId, dataKey } = sealing;
     const made = new Map<SigningScheme, FreshKey>();
     // One key per scheme however often the command loop decides again (a conflict retries):
     // the reply must hand over the key that was appended.
@@ -336,7 +337,7 @@ export class EndpointCommandsService {
           secret,
           algorithm,
           dataKey,
-          kekId: wrapped.kekId,
+          kekId,
           createdAt: now,
           origin: supplied === undefined ? 'generated' : 'imported',
         });

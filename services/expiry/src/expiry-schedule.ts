@@ -7,7 +7,11 @@ export interface DueExpiry {
   readonly kind: DueKind;
   readonly endpointId: string;
   readonly keyId: string;
-  /** Epoch ms. */
+  /**
+   * Epoch ms: when to send the command. Not another name for a key's `expiresAt`: only an
+   * `expire` is due then; a `rotate` or `mark-due` is due at the policy's `rotationDueAt` (a
+   * rotation after an open overlap's end). The scheduler's idea is "when to act".
+   */
   readonly dueAt: number;
 }
 

@@ -11,6 +11,7 @@ import { problemOnClientError } from './http/client-error';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id.middleware';
+import { ROUTES } from './gateway.constants';
 import { buildOpenApiDocument } from './openapi';
 import { GatewayMetrics } from './ops/gateway-metrics';
 
@@ -44,8 +45,8 @@ export function configureGateway(app: INestApplication): INestApplication {
   app.use(jsonBodyMiddleware(config.maxBodyBytes));
   app.useGlobalFilters(new ProblemFilter());
   const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'openapi.json',
+  SwaggerModule.setup(ROUTES.docs.path, app, document, {
+    jsonDocumentUrl: ROUTES.openapi.path,
     raw: ['json'],
     customSiteTitle: 'Rotor API',
   });

@@ -1,9 +1,10 @@
 import type { Scope } from '@rotor/access';
 
 /**
- * Every route of the REST facade (DESIGN §5), in OpenAPI path syntax. The controllers
- * declare the same routes; this table gives metrics a bounded `route` label, tells a 405
- * from a 404, and the OpenAPI test checks the two never drift apart.
+ * Every route of the REST facade (DESIGN §5), in OpenAPI path syntax: the one home of its
+ * method, path and scope. The controllers serve them from here (`@Route(ROUTES.x)`), and
+ * SwaggerModule the last two; the table also gives metrics a bounded `route` label and
+ * tells a 405 from a 404. The OpenAPI test checks no handler is routed around it.
  */
 export interface GatewayRoute {
   readonly method: 'GET' | 'POST' | 'DELETE';
@@ -15,22 +16,28 @@ export interface GatewayRoute {
 export const ENDPOINTS_PATH = '/v1/webhooks/endpoints';
 const ONE = `${ENDPOINTS_PATH}/{id}`;
 
-export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
-  { method: 'POST', path: ENDPOINTS_PATH, scope: 'endpoints:write' },
-  { method: 'GET', path: ENDPOINTS_PATH, scope: 'endpoints:read' },
-  { method: 'GET', path: ONE, scope: 'endpoints:read' },
-  { method: 'DELETE', path: ONE, scope: 'endpoints:write' },
-  { method: 'POST', path: `${ONE}/secret/rotate`, scope: 'secrets:rotate' },
-  { method: 'POST', path: `${ONE}/secret/revoke-previous`, scope: 'secrets:rotate' },
-  { method: 'POST', path: `${ONE}/signatures`, scope: 'signatures:create' },
-  { method: 'GET', path: `${ONE}/events`, scope: 'audit:read' },
+export const ROUTES = {
+  registerEndpoint: { method: 'POST', path: ENDPOINTS_PATH, scope: 'endpoints:write' },
+  listEndpoints: { method: 'GET', path: ENDPOINTS_PATH, scope: 'endpoints:read' },
+  getEndpoint: { method: 'GET', path: ONE, scope: 'endpoints:read' },
+  deleteEndpoint: { method: 'DELETE', path: ONE, scope: 'endpoints:write' },
+  rotateSecret: { method: 'POST', path: `${ONE}/secret/rotate`, scope: 'secrets:rotate' },
+  revokePrevious: {
+    method: 'POST',
+    path: `${ONE}/secret/revoke-previous`,
+    scope: 'secrets:rotate',
+  },
+  createSignature: { method: 'POST', path: `${ONE}/signatures`, scope: 'signatures:create' },
+  history: { method: 'GET', path: `${ONE}/events`, scope: 'audit:read' },
   // Public on purpose: receivers hold no API key (README: public key discovery).
-  { method: 'GET', path: `${ONE}/public-keys` },
-  { method: 'GET', path: '/health' },
-  { method: 'GET', path: '/metrics' },
-  { method: 'GET', path: '/openapi.json' },
-  { method: 'GET', path: '/docs' },
-];
+  publicKeys: { method: 'GET', path: `${ONE}/public-keys` },
+  health: { method: 'GET', path: '/health' },
+  metrics: { method: 'GET', path: '/metrics' },
+  openapi: { method: 'GET', path: '/openapi.json' },
+  docs: { method: 'GET', path: '/docs' },
+} as const satisfies Record<string, GatewayRoute>;
+
+export const GATEWAY_ROUTES: readonly GatewayRoute[] = Object.values(ROUTES);
 
 const compiled = GATEWAY_ROUTES.map((route) => ({
   route,

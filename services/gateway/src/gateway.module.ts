@@ -3,7 +3,6 @@ import { ApiKeyIndex } from './auth/api-key-index';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { PublicKeysController } from './endpoints/public-keys.controller';
-import { EndpointsService } from './endpoints/endpoints.service';
 import { GatewayMetrics } from './ops/gateway-metrics';
 import { HealthProbe } from './ops/health';
 import { OpsController } from './ops/ops.controller';
@@ -21,7 +20,6 @@ import { RotorServices } from './rpc/rotor-services';
   providers: [
     ApiKeyIndex,
     { provide: AuthFailureLimiter, useFactory: () => new AuthFailureLimiter() },
-    EndpointsService,
     GatewayMetrics,
     HealthProbe,
     RotorServices,

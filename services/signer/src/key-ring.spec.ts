@@ -9,7 +9,7 @@ import {
   signatureHeaders,
 } from '@rotor/crypto';
 import { SqliteEventStore } from '@rotor/event-store';
-import type { KeyRingView } from '@rotor/projections';
+import type { KeyRingKey, KeyRingView } from '@rotor/projections';
 import { v1aVerifies } from '@rotor/testing';
 import { KeyRing } from './key-ring';
 
@@ -122,5 +122,93 @@ describe('the signer key ring', () => {
     const ring = new KeyRing(vault);
     ring.update(other, { ...draft, endpointId: other });
     expect(await ring.signingKeys(other, 0)).toBeUndefined(); // no data key in the store
+  });
+});
+
+describe('the signer key ring while it changes', () => {
+  const DATA_KEY = Buffer.alloc(32, 9);
+  const secrets = [generateSecret(), generateSecret()];
+  const key = (i: number) => ({
+    keyId: `key_${i}`,
+    ciphertext: sealSecret({
+      endpointId: ENDPOINT,
+      keyId: `key_${i}`,
+      secret: secrets[i],
+      dataKey: DATA_KEY,
+      kekId: 'kek',
+      createdAt: new Date(0),
+    }).ciphertext,
+    createdAt: '1970-01-01T00:00:00.000Z',
+  });
+  const view = (revision: number, keys: KeyRingView['keys']): KeyRingView => ({
+    endpointId: ENDPOINT,
+    tenantId: 'acme',
+    keys,
+    revision,
+    deleted: false,
+  });
+
+  it('opens a key once, and keeps it opened through updates that keep the key', async () => {
+    const dataKeyOf = jest.fn(() => Promise.resolve(Buffer.from(DATA_KEY)));
+    const ring = new KeyRing({ dataKeyOf, forget: () => undefined });
+    ring.update(ENDPOINT, view(1, [key(0)]));
+    expect(await ring.signingKeys(ENDPOINT, 0)).toEqual([secretBytes(secrets[0])]);
+    ring.update(ENDPOINT, view(2, [key(1), { ...key(0), expiresAt: '1970-01-01T00:01:00Z' }]));
+    expect(await ring.signingKeys(ENDPOINT, 0)).toEqual([
+      secretBytes(secrets[1]),
+      secretBytes(secrets[0]),
+    ]);
+    ring.update(ENDPOINT, view(3, [key(1)]));
+    expect(await ring.signingKeys(ENDPOINT, 0)).toEqual([secretBytes(secrets[1])]);
+    // Once for key 0, once for key 1: the update that kept key 0 did not reopen it.
+    expect(dataKeyOf).toHaveBeenCalledTimes(2);
+  });
+
+  it('signs nothing when the endpoint changes while its data key is being read', async () => {
+    let release!: (dataKey: Buffer) => void;
+    const ring = new KeyRing({
+      dataKeyOf: () => new Promise((resolve) => (release = resolve)),
+      forget: () => undefined,
+    });
+    ring.update(ENDPOINT, view(1, [key(0)]));
+    const pending = ring.signingKeys(ENDPOINT, 0);
+    ring.update(ENDPOINT, view(2, [key(1)]));
+    const dataKey = Buffer.from(DATA_KEY);
+    release(dataKey);
+    expect(await pending).toBeUndefined();
+    expect(dataKey.equals(Buffer.alloc(32))).toBe(true); // wiped all the same
+  });
+
+  it('wipes the opened HMAC secrets of a deleted endpoint', async () => {
+    const ring = new KeyRing({
+      dataKeyOf: () => Promise.resolve(Buffer.from(DATA_KEY)),
+      forget: () => undefined,
+    });
+    ring.update(ENDPOINT, view(1, [key(0)]));
+    const [opened] = (await ring.signingKeys(ENDPOINT, 0))!;
+    ring.update(ENDPOINT, undefined);
+    expect((opened as Buffer).equals(Buffer.alloc((opened as Buffer).length))).toBe(true);
+    expect(ring.size).toBe(0);
+  });
+
+  it('drops a draft it cannot pack instead of throwing inside the watch', () => {
+    const ring = new KeyRing({
+      dataKeyOf: () => Promise.resolve(undefined),
+      forget: () => undefined,
+    });
+    const malformed: unknown[] = [
+      { ...key(0), ciphertext: 42 },
+      { ...key(0), keyId: undefined },
+      { ...key(0), expiresAt: null },
+      { ...key(0), algorithm: 7 },
+      null,
+    ];
+    for (const bad of malformed) {
+      ring.update(ENDPOINT, view(1, [key(1)]));
+      expect(() => ring.update(ENDPOINT, view(2, [bad as KeyRingKey]))).not.toThrow();
+      expect(ring.has(ENDPOINT)).toBe(false);
+    }
+    ring.update(ENDPOINT, { ...view(3, [key(0)]), keys: undefined as unknown as KeyRingKey[] });
+    expect(ring.has(ENDPOINT)).toBe(false);
   });
 });

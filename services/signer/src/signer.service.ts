@@ -70,21 +70,20 @@ export class SignerService implements OnApplicationBootstrap, OnModuleDestroy {
   private async signOne(
     request: SignRequest,
   ): Promise<SignReply | { error: ReturnType<typeof errorReply>['error'] }> {
-    const keys = await this.ring.signingKeys(request.endpointId, this.clock().getTime());
+    const otherTenant =
+      request.tenantId !== undefined && this.ring.tenantOf(request.endpointId) !== request.tenantId;
+    const keys = otherTenant
+      ? undefined
+      : await this.ring.signingKeys(request.endpointId, this.clock().getTime());
     if (!keys || keys.length === 0)
       return errorReply('endpoint_not_found', `endpoint ${request.endpointId} not found`, 404);
-    const headers = signatureHeaders({
-      msgId: request.msgId,
-      timestamp: request.timestamp,
-      payload: request.payload,
-      secrets: keys,
-    });
     return {
-      headers: {
-        webhookId: headers['webhook-id'],
-        webhookTimestamp: headers['webhook-timestamp'],
-        webhookSignature: headers['webhook-signature'],
-      },
+      headers: signatureHeaders({
+        msgId: request.msgId,
+        timestamp: request.timestamp,
+        payload: request.payload,
+        secrets: keys,
+      }),
     };
   }
 }

@@ -1,7 +1,7 @@
 // generated from proto/, do not edit; npm run proto:gen
 // Sources: proto/rotor/v1/commands.proto, proto/rotor/v1/common.proto, proto/rotor/v1/events.proto, proto/rotor/v1/integration_events.proto, proto/rotor/v1/query.proto, proto/rotor/v1/signer.proto, proto/rotor/v1/views.proto.
-// Conventions (JSON wire format, lowerCamelCase names, `optional` = may be absent): see
-// the top of any .proto file.
+// Conventions (JSON wire format, lowerCamelCase names unless a field sets json_name,
+// `optional` = may be absent): see the top of any .proto file.
 /* eslint-disable */
 
 import type { MessageSchema, RpcSchema } from '../schema';
@@ -42,10 +42,10 @@ export interface RotateOnScheduleReply {
   readonly keyId: string;
   readonly publicKey: string;
   readonly previousKeyId: string;
-  /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
-  readonly previousSecretExpiresAt: string;
   /** true when another scheduler instance (or an earlier send) already rotated this period. */
   readonly replayed?: boolean;
+  /** RFC 3339: the previous key signs while `now < previous_key_expires_at`. */
+  readonly previousKeyExpiresAt: string;
 }
 
 export interface RegisterEndpointRequest {
@@ -139,8 +139,6 @@ export interface RotateSecretReply {
   readonly secret?: string;
   /** The key that was current until now. */
   readonly previousKeyId: string;
-  /** RFC 3339: the previous key signs while `now < previous_secret_expires_at`. */
-  readonly previousSecretExpiresAt: string;
   /**
    * true when this is the reply of an earlier execution of the same `meta.idempotency_key`
    * by the same actor (within 24 h): nothing was appended this time. Absent otherwise.
@@ -148,6 +146,8 @@ export interface RotateSecretReply {
   readonly replayed?: boolean;
   /** ed25519 only: the new key's `whpk_` public key (its private key is never shown). */
   readonly publicKey?: string;
+  /** RFC 3339: the previous key signs while `now < previous_key_expires_at`. */
+  readonly previousKeyExpiresAt: string;
 }
 
 export interface RevokePreviousSecretRequest {
@@ -565,18 +565,28 @@ export interface SignRequest {
    * 1 MiB.
    */
   readonly payload: string;
+  /**
+   * The tenant the caller acts for (the gateway: the API key's): an endpoint of another
+   * tenant answers 404 endpoint_not_found, as if it did not exist, so the gateway needs no
+   * query of its own first. A caller that signs for every tenant (a delivery worker)
+   * leaves it out.
+   */
+  readonly tenantId?: string;
 }
 
 /**
- * Standard Webhooks headers. JSON names are webhookId, webhookTimestamp,
- * webhookSignature; the HTTP headers are webhook-id, webhook-timestamp, webhook-signature.
+ * Standard Webhooks headers, keyed by their HTTP names (json_name): the signer, the gateway
+ * and a delivery worker pass them on as they are, with no translation.
+ * Wire change (issue 14): the JSON names were webhookId, webhookTimestamp and
+ * webhookSignature (fields 1-3, reserved below); a reader of those names must move to
+ * `webhook-id`, `webhook-timestamp` and `webhook-signature`.
  */
 export interface SignatureHeaders {
-  readonly webhookId: string;
+  readonly 'webhook-id': string;
   /** Unix seconds, as a decimal string. */
-  readonly webhookTimestamp: string;
+  readonly 'webhook-timestamp': string;
   /** `v1,<base64>` per valid key, space-separated, newest key first. */
-  readonly webhookSignature: string;
+  readonly 'webhook-signature': string;
 }
 
 export interface SignReply {
@@ -645,7 +655,11 @@ export interface KeyView {
   readonly status: KeyStatus;
   /** RFC 3339. */
   readonly createdAt: string;
-  /** RFC 3339: end of the grace period; set once the key stopped being current. */
+  /**
+   * RFC 3339: end of the grace period; set once the key stopped being current. The
+   * SecretRotated event's previous_key_expires_at, named from the key itself (as DESIGN §5's
+   * REST `keys[].expires_at`): its `status` already says whether it is the previous key.
+   */
   readonly expiresAt?: string;
   /** RFC 3339: when it stopped signing; set when status is expired. */
   readonly expiredAt?: string;
@@ -856,6 +870,30 @@ export type RpcSubject = keyof RotorRpcs;
 export type RequestOf<S extends RpcSubject> = RotorRpcs[S]['request'];
 export type ReplyOf<S extends RpcSubject> = RotorRpcs[S]['reply'];
 
+/** Every subject by service and method (`rotor.<service>.<verb>`): SUBJECTS.signer.sign. */
+export const SUBJECTS = {
+  command: {
+    registerEndpoint: 'rotor.command.register-endpoint',
+    rotateSecret: 'rotor.command.rotate-secret',
+    revokePreviousSecret: 'rotor.command.revoke-previous-secret',
+    expirePreviousSecret: 'rotor.command.expire-previous-secret',
+    deleteEndpoint: 'rotor.command.delete-endpoint',
+    rotateOnSchedule: 'rotor.command.rotate-on-schedule',
+    markRotationDue: 'rotor.command.mark-rotation-due',
+  },
+  query: {
+    getEndpoint: 'rotor.query.get-endpoint',
+    listEndpoints: 'rotor.query.list-endpoints',
+    listKeys: 'rotor.query.list-keys',
+    getHistory: 'rotor.query.get-history',
+    getPublicKeys: 'rotor.query.get-public-keys',
+  },
+  signer: {
+    sign: 'rotor.signer.sign',
+    signBatch: 'rotor.signer.sign-batch',
+  },
+} as const;
+
 /** The values of every enum, in declaration order. */
 export const ENUM_VALUES = {
   ExpiryReason: ['grace_period_elapsed', 'revoked', 'superseded'],
@@ -901,8 +939,8 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: false, repeated: false, format: 'public_key' },
       { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
+      { name: 'previousKeyExpiresAt', proto: 'previous_key_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
     ],
   },
   RegisterEndpointRequest: {
@@ -952,9 +990,9 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'keyId', proto: 'key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
       { name: 'secret', proto: 'secret', kind: 'string', optional: true, repeated: false, maxLength: 128 },
       { name: 'previousKeyId', proto: 'previous_key_id', kind: 'string', optional: false, repeated: false, format: 'key_id' },
-      { name: 'previousSecretExpiresAt', proto: 'previous_secret_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
       { name: 'replayed', proto: 'replayed', kind: 'bool', optional: true, repeated: false },
       { name: 'publicKey', proto: 'public_key', kind: 'string', optional: true, repeated: false, format: 'public_key' },
+      { name: 'previousKeyExpiresAt', proto: 'previous_key_expires_at', kind: 'string', optional: false, repeated: false, format: 'date_time' },
     ],
   },
   RevokePreviousSecretRequest: {
@@ -1265,15 +1303,16 @@ export const MESSAGE_SCHEMAS: { readonly [N in MessageName]: MessageSchema } = {
       { name: 'msgId', proto: 'msg_id', kind: 'string', optional: false, repeated: false, minLength: 1, maxLength: 256 },
       { name: 'timestamp', proto: 'timestamp', kind: 'int64', optional: false, repeated: false, minimum: 0 },
       { name: 'payload', proto: 'payload', kind: 'string', optional: false, repeated: false, maxLength: 1048576 },
+      { name: 'tenantId', proto: 'tenant_id', kind: 'string', optional: true, repeated: false, format: 'tenant_id' },
     ],
   },
   SignatureHeaders: {
     name: 'SignatureHeaders',
     file: 'rotor/v1/signer.proto',
     fields: [
-      { name: 'webhookId', proto: 'webhook_id', kind: 'string', optional: false, repeated: false, maxLength: 256 },
-      { name: 'webhookTimestamp', proto: 'webhook_timestamp', kind: 'string', optional: false, repeated: false, maxLength: 32 },
-      { name: 'webhookSignature', proto: 'webhook_signature', kind: 'string', optional: false, repeated: false },
+      { name: 'webhook-id', proto: 'id', kind: 'string', optional: false, repeated: false, maxLength: 256 },
+      { name: 'webhook-timestamp', proto: 'timestamp', kind: 'string', optional: false, repeated: false, maxLength: 32 },
+      { name: 'webhook-signature', proto: 'signature', kind: 'string', optional: false, repeated: false },
     ],
   },
   SignReply: {

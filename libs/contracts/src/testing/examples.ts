@@ -65,9 +65,9 @@ const SIGN = {
   payload: '{"type":"invoice.paid"}',
 };
 const HEADERS = {
-  webhookId: SIGN.msgId,
-  webhookTimestamp: '1738324800',
-  webhookSignature: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,ZXhhbXBsZQ==',
+  'webhook-id': SIGN.msgId,
+  'webhook-timestamp': '1738324800',
+  'webhook-signature': 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,ZXhhbXBsZQ==',
 };
 
 export const REQUESTS: { readonly [S in RpcSubject]: RequestOf<S> } = {
@@ -121,7 +121,7 @@ export const REPLIES: { readonly [S in RpcSubject]: ReplyOf<S> } = {
     keyId: KEY_ID,
     secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     previousKeyId: OLD_KEY_ID,
-    previousSecretExpiresAt: '2025-01-31T14:00:00.000Z',
+    previousKeyExpiresAt: '2025-01-31T14:00:00.000Z',
   },
   'rotor.command.revoke-previous-secret': { endpoint: ENDPOINT_VIEW },
   'rotor.command.expire-previous-secret': { endpointId: ENDPOINT_ID, expired: false },
@@ -132,7 +132,7 @@ export const REPLIES: { readonly [S in RpcSubject]: ReplyOf<S> } = {
     keyId: KEY_ID,
     publicKey: 'whpk_GB2CUW7UbHCT2tTHRTcEb3N5DygvZ2hxJzjYJCnUk5c=',
     previousKeyId: OLD_KEY_ID,
-    previousSecretExpiresAt: '2025-01-31T14:00:00.000Z',
+    previousKeyExpiresAt: '2025-01-31T14:00:00.000Z',
   },
   'rotor.query.get-endpoint': ENDPOINT_VIEW,
   'rotor.query.list-endpoints': { data: [ENDPOINT_VIEW], nextCursor: 'opaque-2' },

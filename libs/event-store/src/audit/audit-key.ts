@@ -147,14 +147,33 @@ export const generateAuditPrivateKey = (): string => randomBytes(KEY_BYTES).toSt
 export const verifierOf = (signer: AuditSigner): AuditVerifier =>
   createAuditVerifier([signer.publicKey]);
 
+/** A verifier that also remembers signatures it need not check again (`rememberingVerifier`). */
+export interface RememberingVerifier extends AuditVerifier {
+  /**
+   * Records a signature this process made itself (an event it just appended): a read of it
+   * back then costs its hash alone. Only for signatures made with this process's own key.
+   */
+  remember(keyId: string, message: string, signature: string): void;
+}
+
 /**
- * `verifier`, remembering the last `capacity` signatures that verified: a stream read again
- * (each command reads its endpoint's data-key stream) is then checked by its hashes alone.
- * Sound because a remembered signature is of the very hash the reader recomputes from the
- * content; only successes are remembered, so a bad signature is checked every time.
+ * `verifier`, remembering the last `capacity` signatures that verified, and those this
+ * process made: a stream read again (each command reads its endpoint's data-key stream)
+ * and a feed of this process's own appends (the anchor writer, the all-in-one projector)
+ * are then checked by their hashes alone. Sound because a remembered signature is of the
+ * very hash the reader recomputes from the content; only successes are remembered, so a bad
+ * signature is checked every time.
  */
-export function rememberingVerifier(verifier: AuditVerifier, capacity = 10_000): AuditVerifier {
+export function rememberingVerifier(
+  verifier: AuditVerifier,
+  capacity = 10_000,
+): RememberingVerifier {
   const verified = new Set<string>();
+  const add = (entry: string): void => {
+    // Oldest first out: a Set iterates in insertion order.
+    if (verified.size >= capacity) verified.delete(verified.values().next().value as string);
+    verified.add(entry);
+  };
   return {
     keyIds: verifier.keyIds,
     verify(keyId, message, signature) {
@@ -162,10 +181,12 @@ export function rememberingVerifier(verifier: AuditVerifier, capacity = 10_000):
       const entry = `${keyId}\n${signature}\n${message}`;
       if (verified.has(entry)) return true;
       if (!verifier.verify(keyId, message, signature)) return false;
-      // Oldest first out: a Set iterates in insertion order.
-      if (verified.size >= capacity) verified.delete(verified.values().next().value as string);
-      verified.add(entry);
+      add(entry);
       return true;
+    },
+    remember(keyId, message, signature) {
+      // A key this verifier does not trust stays untrusted, whoever signed with it.
+      if (verifier.keyIds.includes(keyId)) add(`${keyId}\n${signature}\n${message}`);
     },
   };
 }

@@ -19,7 +19,11 @@ const headOf = (event: RecordedEvent): StreamHead => ({
 const signer = createAuditSigner(generateAuditPrivateKey());
 const policy = { verifier: verifierOf(signer) };
 
-const append = async (store: SqliteEventStore, count: number) => {
+const append = async (
+  store: Pick<SqliteEventStore, 'read' | 'append'>,
+  count: number,
+  signedBy = signer,
+) => {
   const existing = await store.read(STREAM);
   const last = existing.at(-1);
   const events = chainEvents(
@@ -32,7 +36,7 @@ const append = async (store: SqliteEventStore, count: number) => {
       data: { n: existing.length + n },
       metadata: { actor: 'cli:test', requestId: `r${n}`, occurredAt: '2026-01-01T00:00:00Z' },
     })),
-    signer,
+    signedBy,
   );
   await store.append(STREAM, events, last ? last.revision : 'no_stream');
 };
@@ -53,6 +57,57 @@ describe('GuardedEventStore', () => {
     refusals.length = 0;
   });
   afterEach(() => inner.close());
+
+  describe('given events this process appended itself', () => {
+    const counting = () => {
+      const calls = { count: 0 };
+      const verifier = verifierOf(signer);
+      return {
+        calls,
+        policy: {
+          verifier: {
+            keyIds: verifier.keyIds,
+            verify: (keyId: unknown, message: string, signature: unknown) => {
+              calls.count += 1;
+              return verifier.verify(keyId, message, signature);
+            },
+          },
+        },
+      };
+    };
+
+    it('when its feed delivers them, then their hashes are checked but not their signatures again', async () => {
+      const { calls, policy: countingPolicy } = counting();
+      const store = new GuardedEventStore(inner, countingPolicy, (r) => refusals.push(r));
+      await append(store, 3);
+      const delivered: number[] = [];
+      for await (const event of store.readAll('0')) delivered.push(event.revision);
+      expect(delivered).toEqual([0, 1, 2]);
+      expect(calls.count).toBe(0);
+      expect(refusals).toEqual([]);
+    });
+
+    it('when one of them is altered in the store after the append, then the feed refuses it', async () => {
+      const store = guarded();
+      await append(store, 2);
+      const db = (inner as unknown as { db: { prepare(sql: string): { run(): void } } }).db;
+      db.prepare(`UPDATE events SET data = '{"n":99}' WHERE revision = 1`).run();
+      const delivered: number[] = [];
+      for await (const event of store.readAll('0')) delivered.push(event.revision);
+      expect(delivered).toEqual([0]);
+      expect(refusals).toMatchObject([{ revision: 1, reason: 'altered' }]);
+    });
+
+    it('when they were signed with a key readers do not trust, then they are still refused', async () => {
+      const stranger = createAuditSigner(generateAuditPrivateKey());
+      const store = guarded();
+      await append(store, 1, stranger);
+      const delivered: number[] = [];
+      for await (const event of store.readAll('0')) delivered.push(event.revision);
+      expect(delivered).toEqual([]);
+      expect(refusals).toMatchObject([{ revision: 0, reason: 'bad_signature' }]);
+    });
+  });
 
   it('given a signed stream, when its tail alone is read, then the tail is checked and returned', async () => {
     await append(inner, 3);

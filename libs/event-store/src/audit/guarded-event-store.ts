@@ -12,7 +12,8 @@ import {
   type Subscription,
 } from '../event-store.port';
 import type { StreamHead } from './anchor';
-import { rememberingVerifier } from './audit-key';
+import { rememberingVerifier, type RememberingVerifier } from './audit-key';
+import { SIGNED_CHAIN_VERSION, signedMessage } from './hash-chain';
 import { FeedGuard, trustedPrefix, type AuditPolicy, type Refusal } from './trusted-history';
 
 /** A stream holds an event the audit guard refused: nothing of it is acted on. */
@@ -49,6 +50,7 @@ export class GuardedEventStore implements EventStore {
   readonly checkWritable?: () => Promise<void>;
 
   private readonly policy: AuditPolicy;
+  private readonly verifier: RememberingVerifier;
 
   constructor(
     private readonly inner: EventStore,
@@ -56,7 +58,8 @@ export class GuardedEventStore implements EventStore {
     private readonly onRefused: (refusal: Refusal) => void,
     private readonly anchoredHeads: ReadonlyMap<string, StreamHead> = new Map(),
   ) {
-    this.policy = { ...policy, verifier: rememberingVerifier(policy.verifier) };
+    this.verifier = rememberingVerifier(policy.verifier);
+    this.policy = { ...policy, verifier: this.verifier };
     if (inner.checkWritable) this.checkWritable = () => inner.checkWritable!();
   }
 
@@ -70,12 +73,25 @@ export class GuardedEventStore implements EventStore {
     return this.lastRefusal;
   }
 
-  append(
+  async append(
     stream: string,
     events: readonly EventToAppend[],
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
-    return this.inner.append(stream, events, expected);
+    const result = await this.inner.append(stream, events, expected);
+    // This process signed them (command-handling.ts): reading them back, in a feed or a
+    // stream, need not check those signatures again, only recompute the hashes they cover.
+    for (const { metadata } of events) {
+      const { chain, hash, auditKey, sig } = metadata;
+      if (
+        chain === SIGNED_CHAIN_VERSION &&
+        typeof hash === 'string' &&
+        typeof auditKey === 'string' &&
+        typeof sig === 'string'
+      )
+        this.verifier.remember(auditKey, signedMessage(hash), sig);
+    }
+    return result;
   }
 
   async read(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

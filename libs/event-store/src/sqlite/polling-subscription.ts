@@ -7,6 +7,13 @@ import type {
 import { reportSubscriptionError } from '../subscription-errors';
 import type { AppendNotifier } from './append-notifier';
 
+/**
+ * A background subscription hands over this many events, then lets the event loop run
+ * (timers, sockets) before the next: a page of a thousand events is never one long stall.
+ */
+const BACKGROUND_BATCH = 32;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** One bounded step through the global feed, strictly after a position. */
 export interface FeedPage {
   readonly events: readonly RecordedEvent[];
@@ -86,6 +93,19 @@ export class PollingSubscription implements Subscription {
     await this.finished;
   }
 
+  /** Waits `ms` or until closed, whatever is appended meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.stop.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.stop.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   private get stopped(): boolean {
     return this.stop.signal.aborted;
   }
@@ -95,12 +115,14 @@ export class PollingSubscription implements Subscription {
     await Promise.resolve();
     let after = start;
     let caughtUp = false;
+    const { background } = this.options;
     try {
       while (!this.stopped) {
         const seen = this.feed.notifier.current;
         const page = await this.feed.scan(after, this.options.filter);
-        for (const event of page.events) {
+        for (const [index, event] of page.events.entries()) {
           if (this.stopped) return;
+          if (background && index > 0 && index % BACKGROUND_BATCH === 0) await nextTurn();
           await this.options.onEvent(event);
           after = Number(event.position);
         }
@@ -110,7 +132,8 @@ export class PollingSubscription implements Subscription {
           caughtUp = true;
           this.options.onCaughtUp?.();
         }
-        await this.feed.notifier.wait(seen, this.feed.pollIntervalMs, this.stop.signal);
+        if (background) await this.pause(Math.max(background.maxLagMs, this.feed.pollIntervalMs));
+        else await this.feed.notifier.wait(seen, this.feed.pollIntervalMs, this.stop.signal);
       }
     } catch (error) {
       if (this.stopped) return;

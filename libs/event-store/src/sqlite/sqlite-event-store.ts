@@ -18,7 +18,12 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.port';
-import { assertAppendable, assertFilter, toJsonText } from '../store-input';
+import {
+  assertAppendable,
+  assertFilter,
+  serializeEvents,
+  type SerializedEvent,
+} from '../store-input';
 import { acquireNotifier, type AppendNotifier } from './append-notifier';
 import { PollingSubscriptions, readPolledFeed, type FeedPage } from './polling-subscription';
 import { checkSchemaVersion, prepareDatabase } from './schema';
@@ -38,10 +43,10 @@ export interface SqliteEventStoreOptions {
   readonly readOnly?: boolean;
 }
 
-/** One append of a group (`appendGroup`). */
+/** One append of a group (`appendGroup`), its events already rows (`serializeEvents`). */
 export interface AppendRequest {
   readonly stream: string;
-  readonly events: readonly EventToAppend[];
+  readonly events: readonly SerializedEvent[];
   readonly expected: ExpectedRevision;
 }
 
@@ -80,7 +85,7 @@ export class SqliteEventStore implements EventStore {
   private readonly streamOrderPages = new Map<number, Database.Statement>();
   private readonly statements: ReturnType<SqliteEventStore['prepareStatements']>;
   private readonly appendInTransaction: Database.Transaction<
-    (stream: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
+    (stream: string, events: readonly SerializedEvent[], expected: ExpectedRevision) => AppendResult
   >;
   private readonly appendGroupInTransaction: Database.Transaction<
     (requests: readonly AppendRequest[]) => Array<AppendResult | Error>
@@ -159,7 +164,8 @@ export class SqliteEventStore implements EventStore {
     // IMMEDIATE takes the write lock before reading the current revision, so the check
     // and the insert are one step: of two writers at the same revision (two processes
     // included), the second sees the first's events and fails the check.
-    const result = this.guard(() => this.appendInTransaction.immediate(stream, events, expected));
+    const rows = serializeEvents(stream, events);
+    const result = this.guard(() => this.appendInTransaction.immediate(stream, rows, expected));
     this.notifier.notify();
     return result;
   }
@@ -291,7 +297,7 @@ export class SqliteEventStore implements EventStore {
 
   private appendRows(
     stream: string,
-    events: readonly EventToAppend[],
+    events: readonly SerializedEvent[],
     expected: ExpectedRevision,
   ): AppendResult {
     if (this.statements.isDeleted.get(stream)) throw new StreamDeletedError(stream);
@@ -304,18 +310,15 @@ export class SqliteEventStore implements EventStore {
     const recordedAt = new Date().toISOString();
     let revision = current ?? -1;
     let position = 0;
-    for (const [index, event] of events.entries()) {
+    for (const event of events) {
       revision += 1;
-      // Serialised row by row inside the transaction: an event that cannot be stored
-      // throws here and rolls back the rows already inserted (the batch is atomic).
-      const what = `event ${index} (${event.type}) of the batch for ${stream}`;
       const inserted = this.statements.insert.run(
         stream,
         revision,
         event.type,
         event.version,
-        toJsonText(event.data, `the data of ${what}`),
-        toJsonText(event.metadata, `the metadata of ${what}`),
+        event.data,
+        event.metadata,
         recordedAt,
       );
       position = Number(inserted.lastInsertRowid);

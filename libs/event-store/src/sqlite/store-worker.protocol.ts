@@ -2,12 +2,12 @@ import {
   EventStoreUnavailableError,
   StreamDeletedError,
   WrongExpectedRevisionError,
-  type EventToAppend,
   type ExpectedRevision,
   type GlobalPosition,
   type ReadStreamOptions,
   type StreamFilter,
 } from '../event-store.port';
+import type { SerializedEvent } from '../store-input';
 import type { SqliteEventStoreOptions } from './sqlite-event-store';
 
 /** What the main thread and the store's worker thread say to each other. */
@@ -21,7 +21,7 @@ export type WorkerRequest =
       readonly id: number;
       readonly op: 'append';
       readonly stream: string;
-      readonly events: readonly EventToAppend[];
+      readonly events: readonly SerializedEvent[];
       readonly expected: ExpectedRevision;
     }
   | {

@@ -13,7 +13,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.port';
-import { assertAppendable, assertFilter, toJsonText } from '../store-input';
+import { assertAppendable, assertFilter, serializeEvents } from '../store-input';
 import { acquireNotifier, type AppendNotifier } from './append-notifier';
 import { PollingSubscriptions, readPolledFeed, type FeedPage } from './polling-subscription';
 import { parsePosition, type SqliteEventStoreOptions } from './sqlite-event-store';
@@ -69,15 +69,16 @@ export class ThreadedSqliteEventStore implements EventStore {
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
     assertAppendable(stream, events, expected);
-    // Refused here with the same TypeError the synchronous store gives, before anything
-    // crosses the thread (structured cloning would refuse other values, or keep some that
-    // JSON would drop).
-    events.forEach((event, index) => {
-      const what = `event ${index} (${event.type}) of the batch for ${stream}`;
-      toJsonText(event.data, `the data of ${what}`);
-      toJsonText(event.metadata, `the metadata of ${what}`);
-    });
-    const result = (await this.call({ op: 'append', stream, events, expected })) as AppendResult;
+    // Serialised here, so an event that cannot be stored is the same TypeError the
+    // synchronous store gives, and only strings cross the thread (cloning them is a copy;
+    // cloning the objects cost more than the rest of the append on this side).
+    const rows = serializeEvents(stream, events);
+    const result = (await this.call({
+      op: 'append',
+      stream,
+      events: rows,
+      expected,
+    })) as AppendResult;
     this.notifier.notify();
     return result;
   }

@@ -29,19 +29,21 @@ export class AuthFailureLimiter {
     this.buckets.take(address);
   }
 
-  /** The first middleware of the gateway. */
   /**
-   * `isValidKey`: a request that carries a valid API key is never held back by failures from
-   * its address (another client behind the same address must not lock it out).
+   * The first middleware of the gateway. `isValidKey`: a request that carries a valid API
+   * key is never held back by failures from its address (another client behind the same
+   * address must not lock it out). It is asked only once the address is held back: looking
+   * a key up costs two SHA-256, which every request would otherwise pay twice (the guard
+   * looks it up again), for an answer that changes nothing while the address may try.
    */
   middleware(isValidKey: (bearer: string) => boolean = () => false): RequestHandler {
     return (req: Request, _res: Response, next: NextFunction) => {
+      const seconds = this.retryAfter(clientAddress(req));
+      if (seconds === undefined) return next();
       const header = req.headers.authorization;
       const bearer =
         typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
       if (bearer !== '' && isValidKey(bearer)) return next();
-      const seconds = this.retryAfter(clientAddress(req));
-      if (seconds === undefined) return next();
       next(
         new ProblemException({
           status: 429,

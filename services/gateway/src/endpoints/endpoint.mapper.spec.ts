@@ -1,13 +1,84 @@
 import { routeLabel, routesAt } from '../gateway.constants';
+import type { RequestContext } from '../auth/scopes';
 import {
   endpointResource,
   historyResource,
+  registerEndpointRequest,
   restParam,
+  rotateSecretRequest,
+  rotationResource,
+  signRequest,
   snakeCase,
   snakeKeys,
 } from './endpoint.mapper';
 
+describe('REST bodies to requests', () => {
+  const ctx: RequestContext = {
+    apiKeyId: 'ak_1',
+    tenantId: 'acme',
+    scopes: [],
+    requestId: 'req_1',
+    idempotencyKey: 'idem_1',
+  };
+  const meta = { actor: 'ak_1', requestId: 'req_1', idempotencyKey: 'idem_1' };
+
+  it("send the caller's tenant and identity, and only the fields the client gave", () => {
+    expect(
+      registerEndpointRequest(ctx, {
+        url: 'https://x.test/h',
+        rotation_policy: { every_seconds: 86_400, grace_seconds: 60 },
+        external_id: 'cust 42',
+      }),
+    ).toEqual({
+      meta,
+      tenantId: 'acme',
+      url: 'https://x.test/h',
+      rotationPolicy: { everySeconds: 86_400, graceSeconds: 60 },
+      externalId: 'cust 42',
+    });
+    expect(rotateSecretRequest(ctx, 'we_1', { expire_current_in: 0 })).toEqual({
+      meta,
+      tenantId: 'acme',
+      endpointId: 'we_1',
+      expireCurrentIn: 0,
+    });
+  });
+
+  it("sign for the caller's tenant, with a fresh message id and the time of the request unless given", () => {
+    const now = new Date('2026-01-01T00:00:01.500Z');
+    expect(signRequest(ctx, 'we_1', { payload: '{}' }, now)).toEqual({
+      tenantId: 'acme',
+      endpointId: 'we_1',
+      msgId: expect.stringMatching(/^msg_[0-9a-f]{32}$/),
+      timestamp: 1767225601,
+      payload: '{}',
+    });
+    expect(
+      signRequest(ctx, 'we_1', { payload: '{}', msg_id: 'm', timestamp: 7 }, now),
+    ).toMatchObject({
+      msgId: 'm',
+      timestamp: 7,
+    });
+  });
+});
+
 describe('REST shapes', () => {
+  it('name the end of the overlap as DESIGN fixes it over REST', () => {
+    expect(
+      rotationResource({
+        endpointId: 'we_1',
+        keyId: 'key_2',
+        previousKeyId: 'key_1',
+        previousKeyExpiresAt: '2026-01-01T01:00:00.000Z',
+      }),
+    ).toEqual({
+      id: 'we_1',
+      key_id: 'key_2',
+      previous_key_id: 'key_1',
+      previous_secret_expires_at: '2026-01-01T01:00:00.000Z',
+    });
+  });
+
   it('snake_cases wire names', () => {
     expect(
       ['endpointId', 'previousKeyExpiresAt', 'kekId', 'url', 'webhookID'].map(snakeCase),

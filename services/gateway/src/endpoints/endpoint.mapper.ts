@@ -4,11 +4,26 @@ import type {
   GetPublicKeysReply,
   KeyView,
   ListEndpointsReply,
+  ListEndpointsRequest,
   RegisterEndpointReply,
+  RegisterEndpointRequest,
+  RequestMeta,
+  RotationPolicy,
   RotateSecretReply,
+  RotateSecretRequest,
   SignReply,
+  SignRequest,
 } from '@rotor/contracts';
 import { DEFAULT_SIGNING_SCHEME } from '@rotor/domain';
+import { randomBytes } from 'node:crypto';
+import type { RequestContext } from '../auth/scopes';
+import type {
+  CreateSignatureBody,
+  ListEndpointsQuery,
+  RegisterEndpointBody,
+  RotateSecretBody,
+  RotationPolicyBody,
+} from './endpoint.requests';
 import type {
   CreatedEndpointResource,
   EndpointListResource,
@@ -19,6 +34,87 @@ import type {
   RotationResource,
   SignatureResource,
 } from './endpoint.resources';
+
+/**
+ * The REST edge of an endpoint, both ways: a REST body (snake_case) to the request of its
+ * subject (proto JSON, lowerCamelCase), always with the caller's tenant so the services
+ * refuse another tenant's endpoint as missing; and a reply to its REST shape.
+ */
+
+/** Who sends the command: the API key is the actor, the request id follows it into events. */
+export const metaOf = (ctx: RequestContext): RequestMeta => ({
+  actor: ctx.apiKeyId,
+  requestId: ctx.requestId,
+  ...(ctx.idempotencyKey === undefined ? {} : { idempotencyKey: ctx.idempotencyKey }),
+});
+
+/** A query about one endpoint, as the caller's tenant may see it. */
+export const endpointQuery = (ctx: RequestContext, endpointId: string) => ({
+  tenantId: ctx.tenantId,
+  endpointId,
+});
+
+/** A command on one endpoint (revoke-previous, delete; rotate adds its body). */
+export const endpointCommand = (ctx: RequestContext, endpointId: string) => ({
+  meta: metaOf(ctx),
+  ...endpointQuery(ctx, endpointId),
+});
+
+const policyOf = ({ every_seconds, grace_seconds }: RotationPolicyBody): RotationPolicy => ({
+  everySeconds: every_seconds,
+  graceSeconds: grace_seconds,
+});
+
+export const registerEndpointRequest = (
+  ctx: RequestContext,
+  body: RegisterEndpointBody,
+): RegisterEndpointRequest => ({
+  meta: metaOf(ctx),
+  tenantId: ctx.tenantId,
+  url: body.url,
+  ...(body.description === undefined ? {} : { description: body.description }),
+  ...(body.signing === undefined ? {} : { signing: body.signing }),
+  ...(body.rotation_policy === undefined ? {} : { rotationPolicy: policyOf(body.rotation_policy) }),
+  ...(body.secret === undefined ? {} : { secret: body.secret }),
+  ...(body.external_id === undefined ? {} : { externalId: body.external_id }),
+});
+
+export const listEndpointsRequest = (
+  ctx: RequestContext,
+  query: ListEndpointsQuery,
+): ListEndpointsRequest => ({
+  tenantId: ctx.tenantId,
+  ...(query.limit === undefined ? {} : { limit: query.limit }),
+  ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+  ...(query.external_id === undefined ? {} : { externalId: query.external_id }),
+});
+
+export const rotateSecretRequest = (
+  ctx: RequestContext,
+  endpointId: string,
+  body: RotateSecretBody,
+): RotateSecretRequest => ({
+  ...endpointCommand(ctx, endpointId),
+  ...(body.expire_current_in === undefined ? {} : { expireCurrentIn: body.expire_current_in }),
+  ...(body.force === undefined ? {} : { force: body.force }),
+  ...(body.signing === undefined ? {} : { signing: body.signing }),
+  ...(body.secret === undefined ? {} : { secret: body.secret }),
+});
+
+export const newMsgId = (): string => `msg_${randomBytes(16).toString('hex')}`;
+
+/** The defaults a receiver's test needs: a fresh message id, and the time of the request. */
+export const signRequest = (
+  ctx: RequestContext,
+  endpointId: string,
+  body: CreateSignatureBody,
+  now: Date,
+): SignRequest => ({
+  ...endpointQuery(ctx, endpointId),
+  msgId: body.msg_id ?? newMsgId(),
+  timestamp: body.timestamp ?? Math.floor(now.getTime() / 1000),
+  payload: body.payload,
+});
 
 /** The wire (proto JSON, lowerCamelCase) to REST (snake_case), field by field. */
 export const snakeCase = (name: string): string =>
@@ -94,15 +190,13 @@ export const rotationResource = (reply: RotateSecretReply): RotationResource => 
   key_id: reply.keyId,
   ...handedOver(reply),
   previous_key_id: reply.previousKeyId,
-  previous_secret_expires_at: reply.previousSecretExpiresAt,
+  // DESIGN §5 fixes this REST name; everywhere else the instant is previousKeyExpiresAt.
+  previous_secret_expires_at: reply.previousKeyExpiresAt,
 });
 
+/** The signer's headers already carry their HTTP names (signer.proto): passed on as they are. */
 export const signatureResource = (reply: SignReply): SignatureResource => ({
-  headers: {
-    'webhook-id': reply.headers.webhookId,
-    'webhook-timestamp': reply.headers.webhookTimestamp,
-    'webhook-signature': reply.headers.webhookSignature,
-  },
+  headers: reply.headers,
 });
 
 export const publicKeyListResource = (reply: GetPublicKeysReply): PublicKeyListResource => ({

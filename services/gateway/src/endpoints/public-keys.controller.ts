@@ -1,10 +1,14 @@
-import { Controller, Get, Headers, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Headers, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { ENDPOINT_ID_PATTERN } from '@rotor/domain';
 import { ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { SUBJECTS } from '@rotor/contracts';
 import type { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { AddressRateLimitGuard } from '../auth/address-rate-limit.guard';
+import { ROUTES } from '../gateway.constants';
 import { ApiProblems, ApiSuccess } from '../http/openapi.decorators';
 import { EndpointIdPipe } from '../http/validation';
+import { Route } from '../route.decorator';
 import { RotorServices } from '../rpc/rotor-services';
 import type { GatewayRequest } from '../http/gateway-request';
 import { publicKeyListResource } from './endpoint.mapper';
@@ -29,12 +33,12 @@ const matches = (ifNoneMatch: string | undefined, etag: string): boolean =>
  * endpoints can be learnt or enumerated; the route is rate-limited per client address.
  */
 @ApiTags('public keys')
-@Controller('v1/webhooks/endpoints')
+@Controller()
 @UseGuards(AddressRateLimitGuard)
 export class PublicKeysController {
   constructor(private readonly services: RotorServices) {}
 
-  @Get(':id/public-keys')
+  @Route(ROUTES.publicKeys)
   @ApiOperation({
     summary: "An Ed25519 endpoint's public keys, for receivers (no API key)",
     description:
@@ -47,7 +51,7 @@ export class PublicKeysController {
   @ApiParam({
     name: 'id',
     description: 'Endpoint id: we_ + 32 lowercase hex.',
-    schema: { type: 'string', pattern: '^we_[0-9a-f]{32}$' },
+    schema: { type: 'string', pattern: ENDPOINT_ID_PATTERN.source },
   })
   @ApiHeader({ name: 'If-None-Match', required: false, schema: { type: 'string' } })
   @ApiSuccess(200, 'The public keys (with Cache-Control and ETag).', PublicKeyListResource)
@@ -59,7 +63,11 @@ export class PublicKeysController {
     @Req() request: GatewayRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<PublicKeyListResource | undefined> {
-    const reply = await this.services.getPublicKeys({ endpointId: id }, request.requestId!);
+    const reply = await this.services.call(
+      SUBJECTS.query.getPublicKeys,
+      { endpointId: id },
+      request.requestId!,
+    );
     const body = publicKeyListResource(reply);
     const etag = etagOf(body);
     response.setHeader('ETag', etag);

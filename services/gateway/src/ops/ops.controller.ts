@@ -1,8 +1,10 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Header, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ROUTES } from '../gateway.constants';
 import { ApiProblems, ApiSuccess } from '../http/openapi.decorators';
 import { ProblemException } from '../http/problem';
+import { Route } from '../route.decorator';
 import { GatewayMetrics } from './gateway-metrics';
 import { HealthProbe, type HealthCheck } from './health';
 import { HealthCheckResource, HealthResource } from './ops.resources';
@@ -25,7 +27,7 @@ export class OpsController {
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  @Get('health')
+  @Route(ROUTES.health)
   @Header('Cache-Control', 'no-store')
   // `security: []`: public on purpose, which the document must say (Redocly security-defined).
   @ApiOperation({
@@ -48,7 +50,7 @@ export class OpsController {
     return { status: 'ok', checks };
   }
 
-  @Get('metrics')
+  @Route(ROUTES.metrics)
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)', security: [] })
   @ApiProduces('text/plain')
   @ApiSuccess(200, 'The metrics.')
