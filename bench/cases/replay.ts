@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DATA_KEY_EVENT_VERSION,
   dataKeyAad,
@@ -22,9 +22,17 @@ import {
   type EndpointState,
   type SealedKey,
 } from '@rotor/domain';
-import { GENESIS_HASH, START, SqliteEventStore, chainEvents } from '@rotor/event-store';
-import { FeedChainVerifier } from '../../services/cli/src/audit/chain-verifier';
-import { rebuildViews } from '../../services/cli/src/projections/rebuild';
+import {
+  GENESIS_HASH,
+  SqliteEventStore,
+  chainEvents,
+  createAuditSigner,
+  generateAuditPrivateKey,
+  verifierOf,
+  type AuditSigner,
+} from '@rotor/event-store';
+import { verifyFeed } from '../../services/cli/src/audit/verify-feed';
+import { rebuildViewsByStream } from '../../services/cli/src/projections/rebuild';
 import { PROJECTED_STREAM_PREFIXES } from '../../services/projector/src/projector.constants';
 import { inFreshProcess, removeDir, tempDir } from '../lib/processes';
 import type { BenchCase } from '../lib/result';
@@ -34,7 +42,8 @@ import { memory, summarize } from '../lib/stats';
  * Each endpoint's history as Rotor writes it: a data key (its own stream), registration,
  * then rotations with the default one-hour overlap, each followed by the expiry the
  * scheduler sends an hour later. The events come from the domain's own `decide`, with
- * really sealed keys, and are hash-chained by `chainEvents` like the command handler does.
+ * really sealed keys, and are hash-chained and signed (chain v2) by `chainEvents` with an
+ * audit key, like the command handler does once the ring has one.
  */
 const ROTATIONS = 4;
 const EVENTS_PER_ENDPOINT = 2 + 2 * ROTATIONS;
@@ -78,30 +87,58 @@ const measureRead = async (
   }
 };
 
-/** The rebuild path: `npm run cli -- projections rebuild` (readAll + `project`, in memory). */
+/**
+ * The rebuild path: `npm run cli -- projections rebuild` (the store stream by stream +
+ * `project`). Each view, complete when its stream ends, is encoded as the JSON a bucket put
+ * would send, then dropped: what a rebuild that writes its views out costs, without NATS.
+ */
 export const rebuildTask = ({ path }: { path: string }): Promise<ReadResult> =>
   measureRead(path, async (store, sample) => {
-    const views = await rebuildViews(
-      store.readAll(START, { streamPrefixes: PROJECTED_STREAM_PREFIXES }),
+    let bytes = 0;
+    const summary = await rebuildViewsByStream(
+      store.readAllByStream({ streamPrefixes: PROJECTED_STREAM_PREFIXES }),
+      (view) => (bytes += JSON.stringify(view.value).length),
       sample,
     );
-    return { endpointViews: views.endpoints.size, keyRings: views.keyRings.size };
+    return {
+      endpointViews: summary.endpoints,
+      keyRings: summary.keyRings,
+      viewMiB: Number((bytes / 2 ** 20).toFixed(1)),
+    };
   });
 
-/** The audit path: `npm run cli -- audit verify` (readAll + the incremental chain verifier). */
-export const verifyTask = ({ path }: { path: string }): Promise<ReadResult> =>
+/**
+ * The audit path: `npm run cli -- audit verify`'s own pass (`verifyFeed`), without the
+ * audit key (hash chains only, as a reader without ROTOR_AUDIT_PUBLIC_KEY) or with it (and
+ * then also the Ed25519 signature of every stream's head). No anchor file: its heads would
+ * be read whole, which this case does not measure.
+ */
+export const verifyTask = ({
+  path,
+  auditKey,
+}: {
+  path: string;
+  /** base64 of the audit key's seed: the public half checks the signatures. */
+  auditKey?: string;
+}): Promise<ReadResult> =>
   measureRead(path, async (store, sample) => {
-    const verifier = new FeedChainVerifier();
-    for await (const event of store.readAll(START)) {
-      sample();
-      if (verifier.check(event).kind === 'broken')
-        throw new Error(`seeded chain broken at ${event.stream}@${event.revision}`);
-    }
-    return { streams: verifier.streamCount };
+    const policy = auditKey ? { verifier: verifierOf(createAuditSigner(auditKey)) } : undefined;
+    const report = await verifyFeed(
+      store,
+      { policy, anchorFile: join(dirname(path), 'no-anchors', 'anchors.jsonl') },
+      { tick: sample, done: () => undefined },
+    );
+    if (!report.ok)
+      throw new Error(`seeded store reported broken: ${JSON.stringify(report.broken[0])}`);
+    return { streams: report.streams };
   });
 
 /** Seeds `endpoints` histories: one append per stream, as fast as the store allows. */
-export const seed = async (path: string, endpoints: number): Promise<number> => {
+export const seed = async (
+  path: string,
+  endpoints: number,
+  signer?: AuditSigner,
+): Promise<number> => {
   const store = new SqliteEventStore(path);
   // Seeding only (the measured reads open their own handle): one fsync per append would
   // make a million events take minutes, and durability of the seed is not what is measured.
@@ -137,18 +174,24 @@ export const seed = async (path: string, endpoints: number): Promise<number> => 
       const dataKeyStream = dataKeyStreamName(endpointId);
       await store.append(
         dataKeyStream,
-        chainEvents(dataKeyStream, 0, GENESIS_HASH, [
-          {
-            type: 'DataKeyCreated',
-            version: DATA_KEY_EVENT_VERSION,
-            data: {
-              endpointId,
-              kekId: 'kek-bench',
-              wrappedKey: seal(kek, dataKey, dataKeyAad(endpointId)),
+        chainEvents(
+          dataKeyStream,
+          0,
+          GENESIS_HASH,
+          [
+            {
+              type: 'DataKeyCreated',
+              version: DATA_KEY_EVENT_VERSION,
+              data: {
+                endpointId,
+                kekId: 'kek-bench',
+                wrappedKey: seal(kek, dataKey, dataKeyAad(endpointId)),
+              },
+              metadata: { ...metadata(), actor: 'rotor-crypto' },
             },
-            metadata: { ...metadata(), actor: 'rotor-crypto' },
-          },
-        ]),
+          ],
+          signer,
+        ),
         'no_stream',
       );
       const key = (): SealedKey => ({
@@ -206,7 +249,11 @@ export const seed = async (path: string, endpoints: number): Promise<number> => 
           `seeding: ${unchained.length} endpoint events, expected ${EVENTS_PER_ENDPOINT - 1}`,
         );
       const stream = endpointStreamName(endpointId);
-      await store.append(stream, chainEvents(stream, 0, GENESIS_HASH, unchained), 'no_stream');
+      await store.append(
+        stream,
+        chainEvents(stream, 0, GENESIS_HASH, unchained, signer),
+        'no_stream',
+      );
       appended += EVENTS_PER_ENDPOINT;
     }
   } finally {
@@ -218,7 +265,8 @@ export const seed = async (path: string, endpoints: number): Promise<number> => 
 /** Replay from sqlite through the two read paths, each repetition in a fresh process. */
 export const replay: BenchCase = {
   name: 'replay',
-  description: 'replay events from sqlite: projection rebuild and audit hash-chain verification',
+  description:
+    'replay events from sqlite: projection rebuild and audit verification (hash chains, with and without the key)',
   async run({ quick }) {
     const total = quick ? 100_000 : 1_000_000;
     const endpoints = total / EVENTS_PER_ENDPOINT;
@@ -227,18 +275,24 @@ export const replay: BenchCase = {
     try {
       const path = join(dir, 'rotor.sqlite');
       const seedStart = process.hrtime.bigint();
-      const events = await seed(path, endpoints);
+      // Signed as the command service writes once its ring has an audit key (chain v2).
+      const auditKey = generateAuditPrivateKey();
+      const events = await seed(path, endpoints, createAuditSigner(auditKey));
       const seedSeconds = Number(process.hrtime.bigint() - seedStart) / 1e9;
       const rebuilds: ReadResult[] = [];
       const verifies: ReadResult[] = [];
-      // Alternated, so a drift of the machine over the run touches both paths alike.
+      const keyedVerifies: ReadResult[] = [];
+      // Alternated, so a drift of the machine over the run touches every path alike.
       for (let i = 0; i < runs; i++) {
         rebuilds.push(
           await inFreshProcess<ReadResult>('replay-rebuild', { path }, ['--expose-gc']),
         );
         verifies.push(await inFreshProcess<ReadResult>('replay-verify', { path }, ['--expose-gc']));
+        keyedVerifies.push(
+          await inFreshProcess<ReadResult>('replay-verify', { path, auditKey }, ['--expose-gc']),
+        );
       }
-      for (const result of [...rebuilds, ...verifies])
+      for (const result of [...rebuilds, ...verifies, ...keyedVerifies])
         if (result.events !== events)
           throw new Error(`read ${result.events} events, seeded ${events}`);
       const rate = (results: ReadResult[]) => summarize(results.map((r) => r.events / r.seconds));
@@ -247,6 +301,8 @@ export const replay: BenchCase = {
       const verifyRate = rate(verifies);
       const rebuildRss = growth(rebuilds);
       const verifyRss = growth(verifies);
+      const keyedRate = rate(keyedVerifies);
+      const keyedRss = growth(keyedVerifies);
       return {
         name: this.name,
         parameters: {
@@ -254,6 +310,10 @@ export const replay: BenchCase = {
           endpoints,
           streams: endpoints * 2,
           history: `DataKeyCreated; EndpointRegistered; ${ROTATIONS} x (SecretRotated, PreviousSecretExpired)`,
+          chain: 'v2: every event signed with an Ed25519 audit key',
+          reads:
+            'stream by stream (readAllByStream): rebuild hands each view out as JSON once complete; ' +
+            "verify is audit verify's own pass (verifyFeed), without anchors",
           store: 'sqlite file on local disk, page cache warm (seeded just before)',
           process:
             'each repetition in a fresh Node process (ts-node), RSS sampled every 5,000 events and at the peak',
@@ -264,7 +324,7 @@ export const replay: BenchCase = {
         },
         metrics: [
           {
-            label: 'rebuild (readAll + project), rate',
+            label: 'rebuild (read + project), rate',
             unit: 'events/s',
             rotor: rebuildRate,
             target: '>= 100,000/s',
@@ -278,7 +338,7 @@ export const replay: BenchCase = {
             met: rebuildRss.median < 100,
           },
           {
-            label: 'audit verify (readAll + hash chains), rate',
+            label: 'audit verify without the key (hash chains), rate',
             unit: 'events/s',
             rotor: verifyRate,
             target: '>= 100,000/s',
@@ -290,6 +350,21 @@ export const replay: BenchCase = {
             rotor: verifyRss,
             target: '< 100 MiB',
             met: verifyRss.median < 100,
+          },
+          {
+            label:
+              'audit verify with the audit key (+ Ed25519 signature of each stream head), rate',
+            unit: 'events/s',
+            rotor: keyedRate,
+            target: '>= 100,000/s',
+            met: keyedRate.median >= 100_000,
+          },
+          {
+            label: 'audit verify with the audit key, peak RSS growth',
+            unit: 'MiB',
+            rotor: keyedRss,
+            target: '< 100 MiB',
+            met: keyedRss.median < 100,
           },
         ],
       };

@@ -134,6 +134,14 @@ export interface EventStore {
   read(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The global feed strictly after `from`, in order, ending at the current end. */
   readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent>;
+  /**
+   * Optional: every event up to the current end, stream after stream, each stream's events
+   * together and in revision order (the streams in an order of the adapter's choosing).
+   * Lets a whole-store pass that works stream by stream (`audit verify`, `projections
+   * rebuild`) hold one stream's state at a time instead of every stream's. Where absent,
+   * such a pass reads the global feed and keeps a state per stream.
+   */
+  readAllByStream?(filter?: StreamFilter): AsyncIterable<RecordedEvent>;
   /** Catch-up subscription: everything after `from`, then live events, each exactly once. */
   subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription;
   /**

@@ -17,7 +17,12 @@ import {
   PROJECTOR_STATE_BUCKET,
 } from '../../projector/src/projector.constants';
 import { ProjectorService } from '../../projector/src/projector.service';
-import { compareBucket, rebuildViews, type RebuiltViews } from '../src/projections/rebuild';
+import {
+  compareBucket,
+  rebuildViews,
+  rebuildViewsByStream,
+  type RebuiltViews,
+} from '../src/projections/rebuild';
 import {
   commandService,
   kekRingText,
@@ -126,6 +131,24 @@ describe('cli projections rebuild (sqlite)', () => {
     expect(await (await buckets.bucket(PROJECTOR_STATE_BUCKET)).get(CHECKPOINT_KEY)).toEqual({
       position: rebuilt.lastPosition,
     });
+
+    // Stream by stream, each view handed out once complete: the same views, the same checkpoint.
+    const handedOut: Record<string, Map<string, unknown>> = {
+      [BUCKETS.endpoints]: new Map(),
+      [BUCKETS.keyRing]: new Map(),
+      [API_KEYS_BUCKET]: new Map(),
+    };
+    const summary = await rebuildViewsByStream(
+      events.readAllByStream!({ streamPrefixes: PROJECTED_STREAM_PREFIXES }),
+      ({ bucket, key, value }) => handedOut[bucket].set(key, value),
+    );
+    await expectSameViews(buckets, {
+      ...rebuilt,
+      endpoints: handedOut[BUCKETS.endpoints] as RebuiltViews['endpoints'],
+      keyRings: handedOut[BUCKETS.keyRing] as RebuiltViews['keyRings'],
+      apiKeys: handedOut[API_KEYS_BUCKET] as RebuiltViews['apiKeys'],
+    });
+    expect(summary).toMatchObject({ lastPosition: rebuilt.lastPosition, events: rebuilt.events });
     await events.close();
 
     const run = await runCli(['projections', 'rebuild', '--json'], { SQLITE_PATH: store.path });

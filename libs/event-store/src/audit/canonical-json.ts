@@ -9,6 +9,70 @@
  * that is how they come back after a round trip through the store.
  */
 export function canonicalJson(value: unknown): string {
+  const sorted = sortedCopy(value, 0);
+  // undefined at the top has no JSON form: the slow path says so.
+  return sorted === UNSUPPORTED || sorted === undefined
+    ? writeCanonically(value)
+    : (JSON.stringify(sorted) as string);
+}
+
+/**
+ * Fast path: a copy of `value` whose objects have their keys inserted in sorted order, so
+ * that the native `JSON.stringify` writes the canonical form (several times faster than
+ * writing it piece by piece: this is most of the cost of hashing an event). Only for what
+ * `JSON.stringify` is known to write exactly as `writeCanonically` does: plain objects,
+ * arrays, strings, finite numbers, booleans, null, undefined. Anything else, a key that
+ * an object would not keep in insertion order (an array index such as "10") or whose
+ * assignment means something else (`__proto__`), or nesting deep enough to be a cycle,
+ * gives UNSUPPORTED, and the slow path decides (and throws where it must).
+ */
+const UNSUPPORTED: unique symbol = Symbol('unsupported');
+const MAX_FAST_DEPTH = 100;
+
+function sortedCopy(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : UNSUPPORTED;
+    case 'object': {
+      if (value === null) return null;
+      if (depth >= MAX_FAST_DEPTH) return UNSUPPORTED;
+      if (Array.isArray(value)) {
+        const copy = new Array<unknown>(value.length);
+        for (let index = 0; index < value.length; index += 1) {
+          const item = sortedCopy(value[index], depth + 1);
+          if (item === UNSUPPORTED) return UNSUPPORTED;
+          copy[index] = item;
+        }
+        return copy;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return UNSUPPORTED;
+      const keys = Object.keys(value).sort();
+      const copy: Record<string, unknown> = {};
+      for (const key of keys) {
+        if (!keepsInsertionOrder(key)) return UNSUPPORTED;
+        const item = sortedCopy((value as Record<string, unknown>)[key], depth + 1);
+        if (item === UNSUPPORTED) return UNSUPPORTED;
+        copy[key] = item;
+      }
+      return copy;
+    }
+    default:
+      return UNSUPPORTED;
+  }
+}
+
+/** False for keys an object orders first (array indices) or that set its prototype. */
+const keepsInsertionOrder = (key: string): boolean => {
+  const first = key.charCodeAt(0);
+  return !(first >= 48 && first <= 57) && key !== '__proto__';
+};
+
+/** The canonical form written piece by piece: the reference, for whatever the fast path declines. */
+function writeCanonically(value: unknown): string {
   const ancestors = new Set<object>();
 
   const write = (raw: unknown, key: string): string | undefined => {

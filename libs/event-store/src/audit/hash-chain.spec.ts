@@ -45,6 +45,43 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson(value)).toThrow(TypeError);
   });
 
+  it.each([
+    // An object orders array-index keys first, whatever the insertion order.
+    ['array-index keys', { 10: 'a', 9: 'b', x: 1, '01': 2 }, '{"01":2,"10":"a","9":"b","x":1}'],
+    [
+      'a __proto__ key as JSON.parse makes it',
+      JSON.parse('{"b":1,"__proto__":{"a":2}}'),
+      '{"__proto__":{"a":2},"b":1}',
+    ],
+    [
+      'a toJSON (a Date)',
+      { at: new Date('2026-01-01T00:00:00.000Z') },
+      '{"at":"2026-01-01T00:00:00.000Z"}',
+    ],
+    ['undefined and functions in an array', [undefined, () => 1, 2], '[null,null,2]'],
+    ['a function property', { f: () => 1, a: 1 }, '{"a":1}'],
+    [
+      'an instance of a class',
+      new (class {
+        b = 1;
+        a = 2;
+      })(),
+      '{"a":2,"b":1}',
+    ],
+    ['-0', { z: -0 }, '{"z":0}'],
+    [
+      'non-ASCII keys in UTF-16 order',
+      { é: 1, z: 2, '\u{1F600}': 3, '\uFFFD': 4 },
+      '{"z":2,"é":1,"😀":3,"�":4}',
+    ],
+  ])('writes %s exactly as the canonical form says', (_, value, expected) => {
+    expect(canonicalJson(value)).toBe(expected);
+  });
+
+  it('refuses undefined, which has no JSON form', () => {
+    expect(() => canonicalJson(undefined)).toThrow(TypeError);
+  });
+
   it('refuses a circular structure', () => {
     const value: Record<string, unknown> = {};
     value.self = value;

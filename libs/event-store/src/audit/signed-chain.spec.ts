@@ -12,7 +12,7 @@ import {
   type AuditVerifier,
 } from './audit-key';
 import { chainEvents, GENESIS_HASH, hashEvent } from './hash-chain';
-import { FeedGuard, trustedPrefix } from './trusted-history';
+import { authenticityOf, authenticityOfAsync, FeedGuard, trustedPrefix } from './trusted-history';
 
 const STREAM = 'rotorApiKey-ak_0123456789abcdef';
 const signer = createAuditSigner(generateAuditPrivateKey());
@@ -96,6 +96,32 @@ describe('the signed chain (v2)', () => {
     expect(guard.check(events[0])).toBeUndefined();
     expect(guard.check(events[1])).toBeUndefined();
     expect(guard.check(events[2])).toMatchObject({ reason: 'bad_signature' });
+  });
+});
+
+describe('authenticityOfAsync', () => {
+  it('gives what authenticityOf gives, the signature checked on the thread pool', async () => {
+    const [first, second] = stream(2);
+    const forged = { ...second, metadata: { ...second.metadata, sig: first.metadata.sig } };
+    const unknownKey = { ...second, metadata: { ...second.metadata, auditKey: 'audit-0' } };
+    const malformed = { ...second, metadata: { ...second.metadata, sig: 'AAAA' } };
+    const legacy = { ...stream(1, false)[0], position: '1' };
+    const cases = [first, forged, unknownKey, malformed, legacy];
+    const legacyPolicy = { ...policy, legacyUntil: '1' };
+    expect(await Promise.all(cases.map((e) => authenticityOfAsync(e, legacyPolicy)))).toEqual([
+      'signed',
+      'bad_signature',
+      'bad_signature',
+      'bad_signature',
+      'legacy',
+    ]);
+    expect(cases.map((e) => authenticityOf(e, legacyPolicy))).toEqual([
+      'signed',
+      'bad_signature',
+      'bad_signature',
+      'bad_signature',
+      'legacy',
+    ]);
   });
 });
 

@@ -244,3 +244,72 @@ describe('sqlite: read-only', () => {
     ).toThrow();
   });
 });
+
+describe('sqlite: readAllByStream', () => {
+  const noted = (n: number) => ({
+    type: 'Noted',
+    version: 1,
+    data: { n },
+    metadata: {
+      actor: 'test',
+      requestId: `r${n}`,
+      occurredAt: '2026-01-01T00:00:00Z',
+      prevHash: '',
+      hash: '',
+    },
+  });
+  const collect = async (events: AsyncIterable<RecordedEvent>) => {
+    const seen: string[] = [];
+    for await (const event of events) seen.push(`${event.stream}@${event.revision}`);
+    return seen;
+  };
+
+  it('gives every stream whole and in revision order, across pages, with the filter applied', async () => {
+    // A page of 2 events: streams of 3 events straddle the pages.
+    const store = new SqliteEventStore(':memory:', { pageSize: 2 });
+    try {
+      // Interleaved in the global feed: b, a, c, b, a, b.
+      await store.append('b-1', [noted(1)], 'no_stream');
+      await store.append('a-1', [noted(2)], 'no_stream');
+      await store.append('c-1', [noted(3)], 'no_stream');
+      await store.append('b-1', [noted(4)], 0);
+      await store.append('a-1', [noted(5)], 0);
+      await store.append('b-1', [noted(6)], 1);
+      expect(await collect(store.readAllByStream())).toEqual([
+        'a-1@0',
+        'a-1@1',
+        'b-1@0',
+        'b-1@1',
+        'b-1@2',
+        'c-1@0',
+      ]);
+      expect(await collect(store.readAllByStream({ streamPrefixes: ['b-', 'c-'] }))).toEqual([
+        'b-1@0',
+        'b-1@1',
+        'b-1@2',
+        'c-1@0',
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leaves out what is appended while it reads', async () => {
+    const store = new SqliteEventStore(':memory:', { pageSize: 1 });
+    try {
+      await store.append('a-1', [noted(1)], 'no_stream');
+      await store.append('b-1', [noted(2)], 'no_stream');
+      const seen: string[] = [];
+      for await (const event of store.readAllByStream()) {
+        seen.push(`${event.stream}@${event.revision}`);
+        if (seen.length === 1) {
+          await store.append('a-1', [noted(3)], 0);
+          await store.append('c-1', [noted(4)], 'no_stream');
+        }
+      }
+      expect(seen).toEqual(['a-1@0', 'b-1@0']);
+    } finally {
+      await store.close();
+    }
+  });
+});

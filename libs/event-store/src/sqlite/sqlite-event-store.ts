@@ -63,6 +63,9 @@ interface EventRow {
 
 const COLUMNS = 'global_position, stream, revision, type, version, data, metadata, recorded_at';
 
+/** An EventRow as an array, in COLUMNS order (a statement in raw mode). */
+type RawEventRow = readonly [number, string, number, string, number, string, string, string];
+
 /**
  * The embedded event store (DESIGN §3): one SQLite file, shared by the processes of one
  * host. better-sqlite3 is synchronous, so each call holds the event loop for its duration;
@@ -78,6 +81,8 @@ export class SqliteEventStore implements EventStore {
   private readonly scanWindow: number;
   private readonly subscriptions: PollingSubscriptions;
   private readonly filteredPages = new Map<number, Database.Statement>();
+  /** `readAllByStream`'s statements, by number of stream prefixes. */
+  private readonly streamOrderPages = new Map<number, Database.Statement>();
   private readonly statements: ReturnType<SqliteEventStore['prepareStatements']>;
   private readonly appendInTransaction: Database.Transaction<
     (stream: string, events: readonly SerializedEvent[], expected: ExpectedRevision) => AppendResult
@@ -196,6 +201,35 @@ export class SqliteEventStore implements EventStore {
   async *readAll(from: GlobalPosition, filter?: StreamFilter): AsyncIterable<RecordedEvent> {
     assertFilter(filter);
     yield* readPolledFeed(this.subscriptions.feed, parsePosition(from), filter);
+  }
+
+  /**
+   * Every event up to the head at the time of the call, stream after stream (streams by
+   * name, each one's events together and in revision order), a bounded page at a time. For
+   * the passes that only ever need one stream at a time (`audit verify`, `projections
+   * rebuild`): they keep one stream's state instead of every stream's. Events appended
+   * during the read are left out, so a stream is never seen half-way and then again.
+   */
+  async *readAllByStream(filter?: StreamFilter): AsyncIterable<RecordedEvent> {
+    assertFilter(filter);
+    const { head } = this.guard(() => this.statements.head.get() as { head: number });
+    let after = { stream: '', revision: -1 };
+    for (;;) {
+      const rows = this.guard(
+        () =>
+          this.streamOrderPage(filter?.streamPrefixes.length ?? 0).all(
+            head,
+            after.stream,
+            after.revision,
+            ...(filter?.streamPrefixes ?? []),
+            this.pageSize,
+          ) as RawEventRow[],
+      );
+      for (const row of rows) yield fromRawRow(row);
+      if (rows.length < this.pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { stream: last[1], revision: last[2] };
+    }
   }
 
   subscribeAll(from: GlobalPosition, options: SubscribeOptions): Subscription {
@@ -318,6 +352,27 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /** A page in (stream, revision) order after a given one: the UNIQUE index walked in order. */
+  private streamOrderPage(prefixCount: number): Database.Statement {
+    let statement = this.streamOrderPages.get(prefixCount);
+    if (!statement) {
+      const anyPrefix = Array.from({ length: prefixCount }, () => 'instr(stream, ?) = 1').join(
+        ' OR ',
+      );
+      statement = this.db.prepare(
+        `SELECT ${COLUMNS} FROM events
+         WHERE global_position <= ? AND (stream, revision) > (?, ?)
+         ${prefixCount > 0 ? `AND (${anyPrefix})` : ''}
+         ORDER BY stream, revision LIMIT ?`,
+      );
+      // Rows as arrays: a whole-store pass reads millions, and skipping the row objects
+      // saves a quarter of the read's cost.
+      statement.raw(true);
+      this.streamOrderPages.set(prefixCount, statement);
+    }
+    return statement;
+  }
+
   private filteredPage(prefixCount: number): Database.Statement {
     let statement = this.filteredPages.get(prefixCount);
     if (!statement) {
@@ -408,6 +463,26 @@ export function parsePosition(position: GlobalPosition): number {
     throw new RangeError(`not a position of the embedded event store: ${position}`);
   return Number(position);
 }
+
+const fromRawRow = ([
+  position,
+  stream,
+  revision,
+  type,
+  version,
+  data,
+  metadata,
+  recordedAt,
+]: RawEventRow): RecordedEvent => ({
+  stream,
+  revision,
+  position: String(position),
+  type,
+  version,
+  data: JSON.parse(data) as unknown,
+  metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
+  recordedAt,
+});
 
 const toRecordedEvent = (row: EventRow): RecordedEvent => ({
   stream: row.stream,

@@ -10,6 +10,8 @@ import {
   diagnoseStream,
   FeedChainVerifier,
   formatBrokenStream,
+  isAfter,
+  type FeedOrder,
   formatVerifySummary,
 } from './chain-verifier';
 
@@ -49,8 +51,8 @@ const interleave = (streams: RecordedEvent[][], picks: number[]): RecordedEvent[
   return feed.map((event, index) => ({ ...event, position: String(index + 1) }));
 };
 
-const verifyFeed = (feed: RecordedEvent[]) => {
-  const verifier = new FeedChainVerifier();
+const verifyFeed = (feed: RecordedEvent[], order: FeedOrder = 'global') => {
+  const verifier = new FeedChainVerifier(order);
   const caught = new Map<string, number>();
   for (const event of feed) {
     const check = verifier.check(event);
@@ -188,6 +190,76 @@ describe('FeedChainVerifier', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+/** The same events as `EventStore.readAllByStream` gives them: by stream, then revision. */
+const byStream = (feed: RecordedEvent[]): RecordedEvent[] =>
+  [...feed].sort((x, y) =>
+    x.stream !== y.stream ? (x.stream < y.stream ? -1 : 1) : x.revision - y.revision,
+  );
+
+describe('FeedChainVerifier, stream by stream', () => {
+  it('given intact streams, then every event is ok, counting every stream', () => {
+    const feed = interleave(
+      [recordedStream('a', 4), recordedStream('b', 3), recordedStream('c', 1)],
+      [0, 1, 2, 1],
+    );
+    const { verifier, caught } = verifyFeed(byStream(feed), 'by_stream');
+    expect(caught.size).toBe(0);
+    expect([verifier.events, verifier.streamCount, verifier.broken]).toEqual([8, 3, 0]);
+  });
+
+  it('given events whose global positions were swapped, then the stream is caught where its positions go back', () => {
+    const [first, second, third] = recordedStream('a', 3);
+    const feed = [
+      { ...first, position: '1' },
+      { ...second, position: '30' },
+      { ...third, position: '4' },
+    ];
+    expect(verifyFeed(feed, 'by_stream').caught.get('a')).toBe(2);
+  });
+
+  it('catches exactly the streams the global pass catches', () => {
+    const tamperNames = Object.keys(TAMPERS);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            length: fc.integer({ min: 1, max: 6 }),
+            tamper: fc.option(
+              fc.record({ name: fc.constantFrom(...tamperNames), i: fc.nat(10), j: fc.nat(10) }),
+            ),
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.array(fc.nat(10), { maxLength: 40 }),
+        (specs, picks) => {
+          const streams = specs.map(({ length, tamper }, n) => {
+            const events = recordedStream(`s${n}`, length);
+            return tamper ? TAMPERS[tamper.name](tamper.i, tamper.j)(events) : events;
+          });
+          const feed = interleave(streams, picks);
+          const global = verifyFeed(feed).caught;
+          const streamByStream = verifyFeed(byStream(feed), 'by_stream').caught;
+          expect([...streamByStream.keys()].sort()).toEqual([...global.keys()].sort());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('isAfter', () => {
+  it.each([
+    ['2', 'start', true],
+    ['10', '9', true],
+    ['9', '10', false],
+    ['12', '12', false],
+    ['5:5', '5:4', true],
+    ['5:4', '5:5', false],
+  ])('%s after %s: %s', (position, previous, expected) => {
+    expect(isAfter(position, previous)).toBe(expected);
   });
 });
 

@@ -1,5 +1,8 @@
 import {
+  comparePositions,
   GENESIS_HASH,
+  START,
+  type GlobalPosition,
   hashEvent,
   trustedPrefix,
   verifyStream,
@@ -9,10 +12,16 @@ import {
 } from '@rotor/event-store';
 
 /**
- * The audit hash chain (DESIGN §6) checked over the global feed in one pass. Events of a
- * stream come in revision order, interleaved with other streams, so each stream keeps a
- * running state: the next revision expected and the last hash. Memory is constant per
- * stream, whatever the number of events.
+ * The audit hash chain (DESIGN §6) checked over the whole store in one pass, in either of
+ * two orders:
+ *
+ * - `global`: the global feed, where events of a stream come in revision order, interleaved
+ *   with other streams, so each stream keeps a running state (the next revision expected
+ *   and the last hash) until the end: memory grows with the number of streams.
+ * - `by_stream`: `EventStore.readAllByStream`, each stream whole before the next, so only
+ *   the stream being read has a state: constant memory. The global feed's order is still
+ *   checked, as each event's position being after its predecessor's: what the global pass
+ *   sees as a revision out of order.
  *
  * Each event passes the very checks `verifyStream` makes, in the same order: so a stream
  * is caught here exactly when `verifyStream` would fail on it. What this pass cannot do is
@@ -24,6 +33,7 @@ import {
 interface ChainState {
   next: number;
   hash: string;
+  position: GlobalPosition;
 }
 
 const BROKEN = Symbol('broken');
@@ -39,10 +49,15 @@ export type ChainCheck =
 const OK: ChainCheck = { kind: 'ok' };
 const SKIPPED: ChainCheck = { kind: 'skipped' };
 
+export type FeedOrder = 'global' | 'by_stream';
+
 export class FeedChainVerifier {
   private readonly streams = new Map<string, ChainState | typeof BROKEN>();
   private eventCount = 0;
+  private streamsSeen = 0;
   private brokenCount = 0;
+
+  constructor(private readonly order: FeedOrder = 'global') {}
 
   check(event: RecordedEvent): ChainCheck {
     this.eventCount += 1;
@@ -50,12 +65,16 @@ export class FeedChainVerifier {
     let state = this.streams.get(stream);
     if (state === BROKEN) return SKIPPED;
     if (state === undefined) {
-      state = { next: 0, hash: GENESIS_HASH };
+      // A new stream in stream order: the one before is complete and never comes back.
+      if (this.order === 'by_stream') this.streams.clear();
+      state = { next: 0, hash: GENESIS_HASH, position: START };
       this.streams.set(stream, state);
+      this.streamsSeen += 1;
     }
     const { prevHash, hash } = event.metadata;
     if (
       revision !== state.next ||
+      (this.order === 'by_stream' && !isAfter(event.position, state.position)) ||
       prevHash !== state.hash ||
       typeof hash !== 'string' ||
       hashEvent(stream, revision, event) !== hash
@@ -66,6 +85,7 @@ export class FeedChainVerifier {
     }
     state.next = revision + 1;
     state.hash = hash;
+    state.position = event.position;
     return OK;
   }
 
@@ -74,13 +94,29 @@ export class FeedChainVerifier {
   }
 
   get streamCount(): number {
-    return this.streams.size;
+    return this.streamsSeen;
   }
 
   get broken(): number {
     return this.brokenCount;
   }
 }
+
+/**
+ * `position` comes after `previous` in the global feed (START before any). The embedded
+ * store's positions are decimal without leading zeros, compared here without parsing: a
+ * longer one is larger, then digit by digit. Others go through `comparePositions`.
+ */
+export function isAfter(position: GlobalPosition, previous: GlobalPosition): boolean {
+  if (previous === START) return true;
+  if (DECIMAL.test(position) && DECIMAL.test(previous))
+    return position.length !== previous.length
+      ? position.length > previous.length
+      : position > previous;
+  return (comparePositions(position, previous) ?? -1) > 0;
+}
+
+const DECIMAL = /^[1-9]\d*$/;
 
 /**
  * What `audit verify` names. From the chain: `altered`, `removed`, `reordered`,

@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
-import { dataKeyStreamName, endpointIdOfDataKeyStream } from '@rotor/crypto';
+import { dataKeyStreamName } from '@rotor/crypto';
+import { ENDPOINT_STREAM_CATEGORY, endpointStreamName, isEndpointId } from '@rotor/domain';
 import {
-  ENDPOINT_STREAM_CATEGORY,
-  endpointIdOfStream,
-  endpointStreamName,
-  isEndpointId,
-} from '@rotor/domain';
-import {
-  authenticityOf,
-  comparePositions,
-  isAtOrBefore,
-  readAnchors,
   START,
   verifyStream,
   type AuditPolicy,
@@ -19,13 +10,12 @@ import {
 } from '@rotor/event-store';
 import {
   diagnoseSignatures,
-  diagnoseStream,
-  FeedChainVerifier,
   formatBrokenStream,
   formatVerifySummary,
   type BrokenStream,
   type VerifyReport,
 } from '../audit/chain-verifier';
+import { verifyFeed } from '../audit/verify-feed';
 import {
   formatTimelineEntry,
   parseReplayFilter,
@@ -100,10 +90,14 @@ export function registerAuditCommands(audit: Command, run: RunCommand): void {
         const report =
           options.endpoint !== undefined
             ? await verifyEndpoint(store, options.endpoint, policy)
-            : await verifyFeed(store, output, context.feedHead(), {
-                policy,
-                anchorFile: options.anchors ?? context.config.audit.anchorFile,
-              });
+            : await verifyFeed(
+                store,
+                { policy, anchorFile: options.anchors ?? context.config.audit.anchorFile },
+                createProgress(output.progressStream, {
+                  label: 'verify',
+                  headPosition: context.feedHead(),
+                }),
+              );
         if (options.json) await output.json(report);
         else {
           for (const broken of report.broken) await output.line(formatBrokenStream(broken));
@@ -147,168 +141,6 @@ async function replay(
       `${(elapsed / 1000).toFixed(1)} s (${formatCount(rateOf(read, elapsed))} events/s)`,
   );
   return EXIT_OK;
-}
-
-/**
- * One pass over the whole feed: the hash links of every event, then the signature of each
- * stream's head only (it vouches for the rest through the links), then the store against
- * the last anchor. A stream caught is read whole to name its first bad event.
- */
-async function verifyFeed(
-  store: EventStore,
-  output: Output,
-  headPosition: number | undefined,
-  audit: { policy: AuditPolicy | undefined; anchorFile: string },
-): Promise<VerifyReport> {
-  const { policy, anchorFile } = audit;
-  const notes: string[] = [];
-  const anchors = policy ? readAnchors(anchorFile, policy.verifier) : undefined;
-  const anchored = anchors?.kind === 'ok' ? anchors : undefined;
-  const verifier = new FeedChainVerifier();
-  const caught: { stream: string; revision: number }[] = [];
-  const heads = new Map<string, RecordedEvent>();
-  const hashAtAnchor = new Map<string, string>();
-  const unknownToAnchor = new Map<string, number>();
-  const deletedEndpoints = new Set<string>();
-  let lastPosition: string = START;
-  const progress = createProgress(output.progressStream, { label: 'verify', headPosition });
-  try {
-    for await (const event of store.readAll(START)) {
-      progress.tick(event.position);
-      const check = verifier.check(event);
-      if (check.kind === 'broken') caught.push(check);
-      heads.set(event.stream, event);
-      lastPosition = event.position;
-      const endpointId = endpointIdOfStream(event.stream);
-      if (endpointId !== undefined && event.type === 'EndpointDeleted')
-        deletedEndpoints.add(endpointId);
-      if (anchored?.heads) {
-        const head = anchored.heads.get(event.stream);
-        if (head && event.revision === head.revision)
-          hashAtAnchor.set(event.stream, event.metadata.hash);
-        if (
-          isAtOrBefore(event.position, anchored.last.position) &&
-          (!head || event.revision > head.revision) &&
-          !unknownToAnchor.has(event.stream)
-        )
-          unknownToAnchor.set(event.stream, event.revision);
-      }
-    }
-  } finally {
-    progress.done();
-  }
-
-  const findings = new Map<string, BrokenStream>();
-  const add = (finding: BrokenStream) => {
-    if (!findings.has(finding.stream)) findings.set(finding.stream, finding);
-  };
-  for (const { stream, revision } of caught)
-    add(diagnoseStream(stream, await store.read(stream), revision));
-
-  // A data-key stream may be gone (or, until the shredding finishes, still there) once its
-  // endpoint recorded its deletion: crypto-shredding, not tampering.
-  const shredded = (stream: string) => {
-    const endpointId = endpointIdOfDataKeyStream(stream);
-    return endpointId !== undefined && deletedEndpoints.has(endpointId);
-  };
-
-  let legacyEvents = 0;
-  let legacyStreams = 0;
-  if (policy) {
-    for (const [stream, head] of heads) {
-      if (findings.has(stream)) continue;
-      const standing = authenticityOf(head, policy);
-      if (standing === 'legacy') {
-        legacyStreams += 1;
-        legacyEvents += head.revision + 1;
-      } else if (standing !== 'signed') {
-        const finding = diagnoseSignatures(stream, await store.read(stream), policy);
-        if (finding) add(finding);
-      }
-    }
-  } else
-    notes.push(
-      'NOT CHECKED: signatures (no audit key: set ROTOR_AUDIT_PUBLIC_KEY or give the KEK ring ' +
-        'with its audit key). A chain recomputed without the key, or a forged event, passes.',
-    );
-  if (legacyStreams > 0)
-    notes.push(
-      `${formatCount(legacyEvents)} events in ${formatCount(legacyStreams)} streams are unsigned ` +
-        'legacy history (chain v1, accepted up to ROTOR_AUDIT_LEGACY_UNTIL): their links are ' +
-        'consistent, but anyone who could write the store could have written them.',
-    );
-
-  if (anchors?.kind === 'broken')
-    add({
-      stream: '(anchors)',
-      revision: anchors.line,
-      reason: 'anchor_invalid',
-      message: `line ${anchors.line} of ${anchorFile}: ${anchors.message}`,
-    });
-  else if (anchors === undefined || anchors.kind === 'none')
-    notes.push(
-      `NOT CHECKED: anchors (${anchors === undefined ? 'no audit key to check them with' : `none in ${anchorFile}`}). ` +
-        'A truncated tail, a deleted stream or a rolled-back store goes unnoticed.',
-    );
-  if (anchored) {
-    const { last } = anchored;
-    if (lastPosition === START || (comparePositions(lastPosition, last.position) ?? 0) < 0)
-      add({
-        stream: '(store)',
-        revision: -1,
-        reason: 'rolled_back',
-        message:
-          `the store ends at position ${lastPosition}, before the last anchor ` +
-          `(position ${last.position}, ${last.takenAt}): it was rolled back or cut`,
-      });
-    if (!anchored.heads)
-      notes.push(`the heads of the last anchor are missing: only its position was compared`);
-    for (const head of anchored.heads?.values() ?? []) {
-      const current = heads.get(head.stream);
-      if (!current) {
-        if (!shredded(head.stream))
-          add({
-            stream: head.stream,
-            revision: 0,
-            reason: 'deleted',
-            message: `the stream is gone; the anchor of ${last.takenAt} had it at revision ${head.revision}`,
-          });
-      } else if (current.revision < head.revision)
-        add({
-          stream: head.stream,
-          revision: current.revision + 1,
-          reason: 'truncated',
-          message:
-            `revisions ${current.revision + 1} to ${head.revision} are gone ` +
-            `(anchored at position ${last.position}, ${last.takenAt})`,
-        });
-      else if (hashAtAnchor.get(head.stream) !== head.hash)
-        add({
-          stream: head.stream,
-          revision: head.revision,
-          reason: 'altered',
-          message: `revision ${head.revision} is not the event anchored at ${last.takenAt}`,
-        });
-    }
-    for (const [stream, revision] of unknownToAnchor)
-      if (!shredded(stream))
-        add({
-          stream,
-          revision,
-          reason: 'inserted',
-          message:
-            `revision ${revision} sits before the last anchor (position ${last.position}) ` +
-            'but the anchor does not know it',
-        });
-  }
-  const broken = [...findings.values()];
-  return {
-    ok: broken.length === 0,
-    events: verifier.events,
-    streams: verifier.streamCount,
-    broken,
-    notes,
-  };
 }
 
 /** One endpoint: its own stream and its data-key stream, each read whole (no anchor check). */

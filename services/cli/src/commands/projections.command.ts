@@ -1,10 +1,18 @@
 import type { Command } from 'commander';
-import { START } from '@rotor/event-store';
+import { START, type RecordedEvent } from '@rotor/event-store';
 import type { KvBucketFactory } from '@rotor/messaging';
 import { EXIT_CHECK_FAILED, EXIT_OK, usageError, type ExitCode } from '../cli-error';
 import type { CliContext, RunCommand } from '../context';
 import { PROJECTED_STREAM_PREFIXES } from '../../../projector/src/projector.constants';
-import { formatDifference, formatRebuildSummary, rebuildViews } from '../projections/rebuild';
+import {
+  formatDifference,
+  formatRebuildSummary,
+  rebuildViews,
+  rebuildViewsByStream,
+  summaryOf,
+  type RebuildSummary,
+  type RebuiltViews,
+} from '../projections/rebuild';
 import { createProgress } from '../progress';
 
 export function registerProjectionCommands(projections: Command, run: RunCommand): void {
@@ -42,33 +50,45 @@ export function registerProjectionCommands(projections: Command, run: RunCommand
           headPosition: context.feedHead(),
         });
         const started = Date.now();
-        let views;
+        const filter = { streamPrefixes: PROJECTED_STREAM_PREFIXES };
+        // A dry run only counts the views: read stream by stream, each one is dropped once
+        // complete and memory stays flat. --compare and --write need them all at the end.
+        const dryRun = !options.compare && !options.write;
+        const byStream = dryRun && store.readAllByStream !== undefined;
+        // Stream by stream, positions jump about: the count of events read moves the bar.
+        let read = 0;
+        const tick = (event: RecordedEvent) =>
+          progress.tick(byStream ? String((read += 1)) : event.position);
+        let views: RebuiltViews | undefined;
+        let summary: RebuildSummary;
         try {
-          views = await rebuildViews(
-            store.readAll(START, { streamPrefixes: PROJECTED_STREAM_PREFIXES }),
-            (event) => progress.tick(event.position),
-          );
+          if (byStream)
+            summary = await rebuildViewsByStream(store.readAllByStream!(filter), () => {}, tick);
+          else {
+            views = await rebuildViews(store.readAll(START, filter), tick);
+            summary = summaryOf(views);
+          }
         } finally {
           progress.done();
         }
         const seconds = (Date.now() - started) / 1000;
         const report: Record<string, unknown> = {
-          events: views.events,
+          events: summary.events,
           seconds: Number(seconds.toFixed(3)),
-          events_per_second: Math.round(seconds > 0 ? views.events / seconds : 0),
-          last_position: views.lastPosition,
-          endpoints: views.endpoints.size,
-          key_rings: views.keyRings.size,
-          api_keys: views.apiKeys.size,
+          events_per_second: Math.round(seconds > 0 ? summary.events / seconds : 0),
+          last_position: summary.lastPosition,
+          endpoints: summary.endpoints,
+          key_rings: summary.keyRings,
+          api_keys: summary.apiKeys,
         };
-        if (!options.json) await output.line(formatRebuildSummary(views, seconds));
+        if (!options.json) await output.line(formatRebuildSummary(summary, seconds));
 
         let exitCode: ExitCode = EXIT_OK;
         if (options.compare || options.write)
           await withKvBuckets(context, async (factory) => {
             const { compareWithLive, writeViews } = await import('../projections/view-buckets');
             if (options.compare) {
-              const differences = await compareWithLive(factory, views);
+              const differences = await compareWithLive(factory, views!);
               report.differences = differences;
               if (!options.json) {
                 for (const difference of differences)
@@ -82,7 +102,7 @@ export function registerProjectionCommands(projections: Command, run: RunCommand
               if (differences.length > 0 && !options.write) exitCode = EXIT_CHECK_FAILED;
             }
             if (options.write) {
-              const written = await writeViews(factory, views);
+              const written = await writeViews(factory, views!);
               report.written = written;
               if (!options.json)
                 await output.line(

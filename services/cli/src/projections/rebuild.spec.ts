@@ -1,7 +1,13 @@
 import { API_KEYS_BUCKET, hashApiKey } from '@rotor/access';
 import { chainEvents, GENESIS_HASH, type RecordedEvent } from '@rotor/event-store';
 import { endpointIdOf, project } from '../../../projector/src/projection';
-import { compareBucket, formatDifference, rebuildViews } from './rebuild';
+import {
+  compareBucket,
+  formatDifference,
+  rebuildViews,
+  rebuildViewsByStream,
+  type RebuiltView,
+} from './rebuild';
 
 const A = 'we_0123456789abcdef0123456789abcdef';
 const key = (n: number) => ({
@@ -127,6 +133,34 @@ describe('rebuildViews', () => {
     expect(compareBucket('rotor_endpoints', once.endpoints, twice.endpoints)).toEqual([]);
     expect(compareBucket('rotor_key_ring', once.keyRings, twice.keyRings)).toEqual([]);
     expect(compareBucket(API_KEYS_BUCKET, once.apiKeys, twice.apiKeys)).toEqual([]);
+  });
+});
+
+describe('rebuildViewsByStream', () => {
+  it('given the same events stream by stream, then the same views, each handed out once and complete', async () => {
+    const byStream = [...feed].sort((x, y) =>
+      x.stream !== y.stream ? (x.stream < y.stream ? -1 : 1) : x.revision - y.revision,
+    );
+    const emitted: RebuiltView[] = [];
+    const summary = await rebuildViewsByStream(byStream, (view) => emitted.push(view));
+    const inMemory = await rebuildViews(feed);
+    const bucket = (name: string) =>
+      new Map(emitted.filter((view) => view.bucket === name).map((v) => [v.key, v.value]));
+    expect(emitted).toHaveLength(3);
+    expect(compareBucket('rotor_endpoints', bucket('rotor_endpoints'), inMemory.endpoints)).toEqual(
+      [],
+    );
+    expect(compareBucket('rotor_key_ring', bucket('rotor_key_ring'), inMemory.keyRings)).toEqual(
+      [],
+    );
+    expect(compareBucket(API_KEYS_BUCKET, bucket(API_KEYS_BUCKET), inMemory.apiKeys)).toEqual([]);
+    expect(summary).toEqual({
+      endpoints: 1,
+      keyRings: 1,
+      apiKeys: 1,
+      events: inMemory.events,
+      lastPosition: inMemory.lastPosition,
+    });
   });
 });
 

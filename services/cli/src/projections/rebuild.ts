@@ -1,7 +1,14 @@
-import { API_KEY_STREAM_PREFIX, applyApiKeyEvent, type ApiKeyView } from '@rotor/access';
+import {
+  API_KEY_STREAM_PREFIX,
+  API_KEYS_BUCKET,
+  applyApiKeyEvent,
+  type ApiKeyView,
+} from '@rotor/access';
+import { BUCKETS } from '@rotor/contracts';
 import { canonicalJson, START, type GlobalPosition, type RecordedEvent } from '@rotor/event-store';
 import type { EndpointView, KeyRingView } from '@rotor/projections';
 import { endpointIdOf, project } from '../../../projector/src/projection';
+import { isAfter } from '../audit/chain-verifier';
 
 /**
  * The projector's views rebuilt from the first event: the same pure `project` the
@@ -73,6 +80,98 @@ export async function rebuildViews(
   return fold.result();
 }
 
+/** One view, complete: the value the projector's `bucket` holds under `key`. */
+export interface RebuiltView {
+  readonly bucket: string;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/** What a stream-by-stream rebuild counts, once every view has been handed out. */
+export interface RebuildSummary {
+  readonly endpoints: number;
+  readonly keyRings: number;
+  readonly apiKeys: number;
+  readonly lastPosition: GlobalPosition;
+  readonly events: number;
+}
+
+/**
+ * The same fold as `ViewsFold`, over the store stream after stream
+ * (`EventStore.readAllByStream`): a view depends on its own stream only (an endpoint's
+ * views on its endpoint stream, data-key events change no view, an API key's on its
+ * stream), so a stream's views are complete when the next stream starts. They are handed
+ * to `emit` then and forgotten: memory holds one stream's views, not every endpoint's.
+ */
+export class StreamViewsFold {
+  private stream: string | undefined;
+  private endpoint: { id: string; view?: EndpointView; keyRing?: KeyRingView } | undefined;
+  private apiKey: ApiKeyView | undefined;
+  private counts = { endpoints: 0, keyRings: 0, apiKeys: 0 };
+  private lastPosition: GlobalPosition = START;
+  private events = 0;
+
+  constructor(private readonly emit: (view: RebuiltView) => void) {}
+
+  apply(event: RecordedEvent): void {
+    if (event.stream !== this.stream) {
+      this.flush();
+      this.stream = event.stream;
+    }
+    this.events += 1;
+    // Streams come in name order, not in feed order: the checkpoint is the furthest event.
+    if (isAfter(event.position, this.lastPosition)) this.lastPosition = event.position;
+    const endpointId = endpointIdOf(event);
+    if (endpointId !== undefined) {
+      const current = this.endpoint?.id === endpointId ? this.endpoint : { id: endpointId };
+      const change = project(event, { endpointView: current.view, keyRing: current.keyRing });
+      this.endpoint = {
+        id: endpointId,
+        view: change?.endpointView ?? current.view,
+        keyRing: change?.keyRing ?? current.keyRing,
+      };
+    } else if (event.stream.startsWith(API_KEY_STREAM_PREFIX))
+      this.apiKey = applyApiKeyEvent(this.apiKey, event);
+  }
+
+  finish(): RebuildSummary {
+    this.flush();
+    return { ...this.counts, lastPosition: this.lastPosition, events: this.events };
+  }
+
+  private flush(): void {
+    const { endpoint, apiKey } = this;
+    if (endpoint?.view) {
+      this.emit({ bucket: BUCKETS.endpoints, key: endpoint.id, value: endpoint.view });
+      this.counts.endpoints += 1;
+    }
+    if (endpoint?.keyRing) {
+      this.emit({ bucket: BUCKETS.keyRing, key: endpoint.id, value: endpoint.keyRing });
+      this.counts.keyRings += 1;
+    }
+    if (apiKey) {
+      this.emit({ bucket: API_KEYS_BUCKET, key: apiKey.hashedKey, value: apiKey });
+      this.counts.apiKeys += 1;
+    }
+    this.endpoint = undefined;
+    this.apiKey = undefined;
+  }
+}
+
+/** `rebuildViews` over a stream-by-stream feed: each view handed to `emit` when complete. */
+export async function rebuildViewsByStream(
+  feed: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
+  emit: (view: RebuiltView) => void,
+  onEvent?: (event: RecordedEvent) => void,
+): Promise<RebuildSummary> {
+  const fold = new StreamViewsFold(emit);
+  for await (const event of feed) {
+    onEvent?.(event);
+    fold.apply(event);
+  }
+  return fold.finish();
+}
+
 export type ViewDifferenceKind =
   /** Rebuilt, absent from the live bucket. */
   | 'missing'
@@ -109,8 +208,17 @@ export const compareBucket = (
 export const formatDifference = (difference: ViewDifference): string =>
   `DIFF ${difference.bucket} ${difference.key}: ${difference.kind}`;
 
-export const formatRebuildSummary = (views: RebuiltViews, seconds: number): string =>
-  `rebuilt ${views.endpoints.size} endpoint view(s), ${views.keyRings.size} key ring(s) and ` +
-  `${views.apiKeys.size} API key view(s) from ${views.events.toLocaleString('en-US')} events in ` +
-  `${seconds.toFixed(2)} s (${Math.round(seconds > 0 ? views.events / seconds : 0).toLocaleString('en-US')} events/s), ` +
-  `up to position ${views.lastPosition}`;
+/** The counts of views rebuilt in memory, as a stream-by-stream rebuild reports them. */
+export const summaryOf = (views: RebuiltViews): RebuildSummary => ({
+  endpoints: views.endpoints.size,
+  keyRings: views.keyRings.size,
+  apiKeys: views.apiKeys.size,
+  lastPosition: views.lastPosition,
+  events: views.events,
+});
+
+export const formatRebuildSummary = (summary: RebuildSummary, seconds: number): string =>
+  `rebuilt ${summary.endpoints} endpoint view(s), ${summary.keyRings} key ring(s) and ` +
+  `${summary.apiKeys} API key view(s) from ${summary.events.toLocaleString('en-US')} events in ` +
+  `${seconds.toFixed(2)} s (${Math.round(seconds > 0 ? summary.events / seconds : 0).toLocaleString('en-US')} events/s), ` +
+  `up to position ${summary.lastPosition}`;
