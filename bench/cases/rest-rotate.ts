@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { loopDelayP99, registerEndpoints, startAllInOne } from '../lib/all-in-one-app';
 import { inFreshProcess } from '../lib/processes';
 import { type PacedLoadInput, type PacedResult } from '../lib/paced-load';
-import { reported, type BenchCase } from '../lib/result';
+import { noFailures, reported, type BenchCase } from '../lib/result';
 import { percentile, summarize } from '../lib/stats';
 
 const RATE = 500;
@@ -80,13 +80,7 @@ export const restRotate: BenchCase = {
           summarize(worker.p99Sent),
         ),
         reported('steady 500 req/s, max', 'ms', summarize(worker.max)),
-        {
-          label: 'steady 500 req/s, non-2xx + errors per run',
-          unit: 'responses',
-          rotor: failures,
-          target: '0',
-          met: failures.max === 0,
-        },
+        noFailures('steady 500 req/s, non-2xx + errors per run', failures),
         reported('steady 500 req/s, achieved rate', 'req/s', summarize(worker.achieved)),
         reported('autocannon overallRate 500 (bursts), p50', 'ms', summarize(worker.cannonP50)),
         reported('autocannon overallRate 500 (bursts), p99', 'ms', summarize(worker.cannonP99)),

@@ -1,7 +1,7 @@
 import { loopDelayP99, registerEndpoints, startAllInOne } from '../lib/all-in-one-app';
 import type { PacedLoadInput, PacedResult } from '../lib/paced-load';
 import { inFreshProcess } from '../lib/processes';
-import { reported, type BenchCase } from '../lib/result';
+import { noFailures, reported, type BenchCase } from '../lib/result';
 import { percentile, summarize } from '../lib/stats';
 import { SIGN_BODY, WARMUP_SECONDS } from './rest-sign';
 
@@ -117,13 +117,7 @@ export const restSignRotate: BenchCase = {
           reported('sign meanwhile, max', 'ms', summarize(figures.signMax)),
           reported('sign meanwhile, achieved rate', 'req/s', summarize(figures.signAchieved)),
           reported('event-loop delay p99 meanwhile', 'ms', summarize(figures.loopP99)),
-          {
-            label: 'non-2xx + errors per mixed run',
-            unit: 'responses',
-            rotor: failures,
-            target: '0',
-            met: failures.max === 0,
-          },
+          noFailures('non-2xx + errors per mixed run', failures),
           reported('generator lateness p99 (written - due)', 'ms', summarize(figures.sendLag)),
         ],
         notes: figures.failedAs,

@@ -40,3 +40,27 @@ export const reported = (label: string, unit: string, rotor: Summary): Metric =>
   rotor,
   target: '(reported)',
 });
+
+/** A figure judged on its median against an absolute bound (no baseline). */
+export const bounded = (
+  label: string,
+  unit: string,
+  rotor: Summary,
+  bound: { readonly atLeast: number } | { readonly below: number },
+  target: string,
+): Metric => ({
+  label,
+  unit,
+  rotor,
+  target,
+  met: 'atLeast' in bound ? rotor.median >= bound.atLeast : rotor.median < bound.below,
+});
+
+/** Failed requests per run: met only when no run had any. */
+export const noFailures = (label: string, failures: Summary): Metric => ({
+  label,
+  unit: 'responses',
+  rotor: failures,
+  target: '0',
+  met: failures.max === 0,
+});

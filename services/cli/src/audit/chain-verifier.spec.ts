@@ -106,6 +106,29 @@ const TAMPERS: Record<string, (i: number, j: number) => Tamper> = {
   truncateTail: (i) => (events) => events.slice(0, at(events, i) + 1),
 };
 
+/** One to five streams `s0`, `s1`…, of 1 to 6 events each, some tampered with (TAMPERS). */
+const tamperedStreams = () =>
+  fc
+    .array(
+      fc.record({
+        length: fc.integer({ min: 1, max: 6 }),
+        tamper: fc.option(
+          fc.record({
+            name: fc.constantFrom(...Object.keys(TAMPERS)),
+            i: fc.nat(10),
+            j: fc.nat(10),
+          }),
+        ),
+      }),
+      { minLength: 1, maxLength: 5 },
+    )
+    .map((specs) =>
+      specs.map(({ length, tamper }, n) => {
+        const events = recordedStream(`s${n}`, length);
+        return tamper ? TAMPERS[tamper.name](tamper.i, tamper.j)(events) : events;
+      }),
+    );
+
 describe('FeedChainVerifier', () => {
   it('given intact streams interleaved, then every event is ok, with one state per stream', () => {
     const feed = interleave(
@@ -150,44 +173,23 @@ describe('FeedChainVerifier', () => {
   });
 
   it('catches exactly the streams verifyStream rejects, and the diagnosis is verifyStream own verdict', () => {
-    const tamperNames = Object.keys(TAMPERS);
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            length: fc.integer({ min: 1, max: 6 }),
-            tamper: fc.option(
-              fc.record({
-                name: fc.constantFrom(...tamperNames),
-                i: fc.nat(10),
-                j: fc.nat(10),
-              }),
-            ),
-          }),
-          { minLength: 1, maxLength: 5 },
-        ),
-        fc.array(fc.nat(10), { maxLength: 40 }),
-        (specs, picks) => {
-          const streams = specs.map(({ length, tamper }, n) => {
-            const events = recordedStream(`s${n}`, length);
-            return tamper ? TAMPERS[tamper.name](tamper.i, tamper.j)(events) : events;
-          });
-          const { caught } = verifyFeed(interleave(streams, picks));
-          streams.forEach((events, n) => {
-            const verdict = verifyStream(events);
-            expect(caught.has(`s${n}`)).toBe(!verdict.ok);
-            if (!verdict.ok) {
-              const { revision, reason, message } = verdict;
-              expect(diagnoseStream(`s${n}`, events, caught.get(`s${n}`)!)).toEqual({
-                stream: `s${n}`,
-                revision,
-                reason,
-                message,
-              });
-            }
-          });
-        },
-      ),
+      fc.property(tamperedStreams(), fc.array(fc.nat(10), { maxLength: 40 }), (streams, picks) => {
+        const { caught } = verifyFeed(interleave(streams, picks));
+        streams.forEach((events, n) => {
+          const verdict = verifyStream(events);
+          expect(caught.has(`s${n}`)).toBe(!verdict.ok);
+          if (!verdict.ok) {
+            const { revision, reason, message } = verdict;
+            expect(diagnoseStream(`s${n}`, events, caught.get(`s${n}`)!)).toEqual({
+              stream: `s${n}`,
+              revision,
+              reason,
+              message,
+            });
+          }
+        });
+      }),
       { numRuns: 300 },
     );
   });
@@ -221,30 +223,13 @@ describe('FeedChainVerifier, stream by stream', () => {
   });
 
   it('catches exactly the streams the global pass catches', () => {
-    const tamperNames = Object.keys(TAMPERS);
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            length: fc.integer({ min: 1, max: 6 }),
-            tamper: fc.option(
-              fc.record({ name: fc.constantFrom(...tamperNames), i: fc.nat(10), j: fc.nat(10) }),
-            ),
-          }),
-          { minLength: 1, maxLength: 5 },
-        ),
-        fc.array(fc.nat(10), { maxLength: 40 }),
-        (specs, picks) => {
-          const streams = specs.map(({ length, tamper }, n) => {
-            const events = recordedStream(`s${n}`, length);
-            return tamper ? TAMPERS[tamper.name](tamper.i, tamper.j)(events) : events;
-          });
-          const feed = interleave(streams, picks);
-          const global = verifyFeed(feed).caught;
-          const streamByStream = verifyFeed(byStream(feed), 'by_stream').caught;
-          expect([...streamByStream.keys()].sort()).toEqual([...global.keys()].sort());
-        },
-      ),
+      fc.property(tamperedStreams(), fc.array(fc.nat(10), { maxLength: 40 }), (streams, picks) => {
+        const feed = interleave(streams, picks);
+        const global = verifyFeed(feed).caught;
+        const streamByStream = verifyFeed(byStream(feed), 'by_stream').caught;
+        expect([...streamByStream.keys()].sort()).toEqual([...global.keys()].sort());
+      }),
       { numRuns: 300 },
     );
   });
