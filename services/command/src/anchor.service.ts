@@ -59,6 +59,8 @@ export class AnchorService implements OnApplicationBootstrap, OnModuleDestroy {
   private last?: { record: AnchorRecord; heads?: ReadonlyMap<string, StreamHead> };
   private readonly matched = new Set<string>();
   private readonly shredded = new Set<string>();
+  /** Set once the feed has reached the store's end and the store was checked against the last anchor. */
+  private caughtUp = false;
   /** Why no anchor may be written, once the feed showed the store differs from the last. */
   private refusal?: string;
 
@@ -88,12 +90,11 @@ export class AnchorService implements OnApplicationBootstrap, OnModuleDestroy {
       this.refusal = `the anchor file is broken at line ${found.line} (${found.message})`;
       this.logger.error(`not anchoring: ${this.refusal}`);
     } else if (found.kind === 'ok') this.last = { record: found.last, heads: found.heads };
-    let checked = false;
     this.subscription = this.store.subscribeAll(START, {
       onEvent: (event) => this.track(event),
       onCaughtUp: () => {
-        if (!checked) {
-          checked = true;
+        if (!this.caughtUp) {
+          this.caughtUp = true;
           this.checkExtendsLastAnchor();
         }
         this.anchor();
@@ -111,6 +112,9 @@ export class AnchorService implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
     if (!this.subscription) return;
     await this.subscription.close();
+    // A store not yet followed to its end (nor checked against the last anchor) is not
+    // anchored: stopping during the first catch-up must not seal what was never checked.
+    if (!this.caughtUp) return;
     // The background feed may be behind: the last anchor covers everything written.
     try {
       for await (const event of this.store.readAll(this.tracker.position)) this.track(event);
@@ -136,7 +140,8 @@ export class AnchorService implements OnApplicationBootstrap, OnModuleDestroy {
   anchor(): void {
     const signer = this.kekRing.audit;
     const position = this.tracker.position;
-    if (!signer || this.refusal !== undefined || position === this.anchoredAt) return;
+    if (!signer || !this.caughtUp || this.refusal !== undefined || position === this.anchoredAt)
+      return;
     try {
       const record = appendAnchor(
         this.config.audit.anchorFile,
