@@ -9,6 +9,9 @@
  * that is how they come back after a round trip through the store.
  */
 export function canonicalJson(value: unknown): string {
+  // Events written by Rotor store their keys in canonical order (`inCanonicalOrder`), so
+  // read back they usually need no copy at all.
+  if (value !== undefined && isInCanonicalOrder(value, 0)) return JSON.stringify(value);
   const sorted = sortedCopy(value, 0);
   // undefined at the top has no JSON form: the slow path says so.
   return sorted === UNSUPPORTED || sorted === undefined
@@ -62,6 +65,54 @@ function sortedCopy(value: unknown, depth: number): unknown {
     }
     default:
       return UNSUPPORTED;
+  }
+}
+
+/**
+ * `value` with its objects' keys in canonical order (a copy where any were not), for storing:
+ * an event stored so is hashed again on every read without a copy. `value` itself when the
+ * fast path cannot take it (the hash is then written by the slow path, as before).
+ */
+export function inCanonicalOrder<T>(value: T): T {
+  if (isInCanonicalOrder(value, 0)) return value;
+  const sorted = sortedCopy(value, 0);
+  return sorted === UNSUPPORTED ? value : (sorted as T);
+}
+
+/**
+ * Whether the native `JSON.stringify` writes `value` exactly as the canonical form: the
+ * fast path's values only, and every object's keys already in ascending order. Stops at
+ * the first key out of order.
+ */
+function isInCanonicalOrder(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_FAST_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let index = 0; index < value.length; index += 1)
+          if (!isInCanonicalOrder(value[index], depth + 1)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      let previous: string | undefined;
+      for (const key in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, key)) return false;
+        if ((previous !== undefined && !(previous < key)) || !keepsInsertionOrder(key))
+          return false;
+        if (!isInCanonicalOrder((value as Record<string, unknown>)[key], depth + 1)) return false;
+        previous = key;
+      }
+      return true;
+    }
+    default:
+      return false;
   }
 }
 

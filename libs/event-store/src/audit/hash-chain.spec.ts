@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../event-store.port';
-import { canonicalJson } from './canonical-json';
+import fc from 'fast-check';
+import { canonicalJson, inCanonicalOrder } from './canonical-json';
 import { chainEvents, GENESIS_HASH, hashEvent, type UnchainedEvent } from './hash-chain';
 import { verifyStream } from './verify-stream';
 
@@ -26,6 +27,16 @@ const recordedStream = (count: number): RecordedEvent[] =>
     position: String(revision + 1),
     recordedAt: '2025-01-01T00:00:01.000Z',
   }));
+
+/** Whether any object in `value`, at any depth, has a key that `test` accepts. */
+const hasKey = (value: unknown, test: (key: string) => boolean): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  (Array.isArray(value)
+    ? value.some((item) => hasKey(item, test))
+    : Object.keys(value).some(
+        (key) => test(key) || hasKey((value as Record<string, unknown>)[key], test),
+      ));
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and writes no whitespace', () => {
@@ -78,6 +89,34 @@ describe('canonicalJson', () => {
     expect(canonicalJson(value)).toBe(expected);
   });
 
+  it('writes any JSON value the same whatever its key order, and stores it in canonical order', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const ordered = inCanonicalOrder(value);
+        const canonical = canonicalJson(value);
+        expect(canonicalJson(ordered)).toBe(canonical);
+        // Keys an object cannot keep in order (array indices, __proto__) stay for the slow path.
+        if (!hasKey(value, (key) => /^\d/.test(key) || key === '__proto__'))
+          expect(JSON.stringify(ordered)).toBe(canonical);
+        // Already in order: kept as it is, no copy.
+        expect(inCanonicalOrder(ordered)).toBe(ordered);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takes an object whose keys are already in order as it is, and copies one whose keys are not', () => {
+    const ordered = { a: 1, b: { c: [1, { d: 2, e: 3 }] } };
+    expect(inCanonicalOrder(ordered)).toBe(ordered);
+    const unordered = { b: 1, a: { d: 2, c: 3 } };
+    const copy = inCanonicalOrder(unordered);
+    expect(copy).not.toBe(unordered);
+    expect(JSON.stringify(copy)).toBe('{"a":{"c":3,"d":2},"b":1}');
+    // What the fast path cannot take stays as it was, for the slow path to write.
+    const dated = { at: new Date(0) };
+    expect(inCanonicalOrder(dated)).toBe(dated);
+  });
+
   it('refuses undefined, which has no JSON form', () => {
     expect(() => canonicalJson(undefined)).toThrow(TypeError);
   });
@@ -90,6 +129,23 @@ describe('canonicalJson', () => {
 });
 
 describe('chainEvents', () => {
+  it('stores data and metadata in canonical key order, hashed as before', () => {
+    const [event] = chainEvents('s', 0, GENESIS_HASH, [
+      {
+        type: 'T',
+        version: 1,
+        data: { z: 1, a: { y: 2, b: 3 } },
+        metadata: { requestId: 'r', actor: 'a', occurredAt: '2026-01-01T00:00:00Z' },
+      },
+    ]);
+    expect(JSON.stringify(event.data)).toBe('{"a":{"b":3,"y":2},"z":1}');
+    expect(Object.keys(event.metadata)).toEqual([...Object.keys(event.metadata)].sort());
+    expect(hashEvent('s', 0, event)).toBe(event.metadata.hash);
+    expect(
+      hashEvent('s', 0, { ...event, data: { z: 1, a: { b: 3, y: 2 } } }), // any key order
+    ).toBe(event.metadata.hash);
+  });
+
   it('links each event to the one before, from the genesis hash', () => {
     const [first, second] = chainEvents(STREAM, 0, GENESIS_HASH, [unchained(0), unchained(1)]);
     expect(first.metadata.prevHash).toBe(GENESIS_HASH);
