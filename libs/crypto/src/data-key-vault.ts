@@ -134,10 +134,7 @@ export class DataKeyVault {
    * changes the wrapping, not the data key, so a cached key stays right until `forget`.
    */
   async dataKeyOf(endpointId: string): Promise<Buffer | undefined> {
-    const cached = this.cache.get(endpointId);
-    if (cached) return Buffer.from(cached.dataKey);
-    const wrapped = await this.get(endpointId);
-    return wrapped ? this.unwrap(wrapped) : undefined;
+    return (await this.sealingKeyOf(endpointId))?.dataKey;
   }
 
   /**
